@@ -23,7 +23,6 @@ import type {
 import { isNoticeChoice, isUserId, LIMITS, LOBBY } from '../protocol';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
-import { ListedFollows } from './listedFollows';
 import type { MessageChanges } from './messages';
 import { listedRoom, MyRooms } from './myRooms';
 import { ReadPositions } from './readPositions';
@@ -124,11 +123,6 @@ export class MemberRooms extends Emitter<MemberEvents> {
   /** This member's key in each room (`joined`, `subscribed`): a message with it as `authorKey` is its own. */
   private readonly memberKeys = new Map<string, string>();
   private readonly ownKey = (roomId: string) => this.memberKeys.get(roomId);
-  /** Rooms listed from elsewhere (`myroom`, `dmopened`), followed together (listedFollows.ts). */
-  private readonly listed = new ListedFollows(
-    () => this.subs,
-    (rooms) => this.subscribe(rooms),
-  );
 
   constructor(
     client: {
@@ -482,8 +476,16 @@ export class MemberRooms extends Emitter<MemberEvents> {
     this.mine.opened(room);
     if (dm) this.emit('dm', room as DmOpenedFrame['room']);
     this.emit('rooms', this.mine.list);
-    // Followed, so its messages and unread count arrive live (listedFollows.ts says when).
-    this.listed.follow(room, dm);
+    // Followed at once, so its messages and unread count arrive live: a DM always; a room entered elsewhere only with
+    // `trackRooms` (the web chat), so one person's bots and load tools making many rooms do not each follow them all.
+    if (!dm && !this.options.trackRooms) return;
+    if (!this.subs.following.has(room.roomId))
+      this.subscribe([
+        { roomId: room.roomId, ...(room.inviteKey !== undefined && { key: room.inviteKey }) },
+      ]).then(
+        ({ refused }) => this.subs.reportStillBusy(refused),
+        (error: unknown) => this.subs.report(error),
+      );
   }
 
   /** The live unread count of `roomId`, listed in a myrooms answer or not. */

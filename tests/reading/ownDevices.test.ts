@@ -2,7 +2,6 @@ import type { Connection } from '#core/ports';
 import { SEARCH_LIMITS } from '#protocol';
 import { forgetMembership, type MembershipStore, recordMembership } from '#rooms/memberships';
 import { parseSearch } from '#search/query';
-import { FOLLOW_COALESCE_MS } from '../../client/listedFollows';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
 /**
@@ -107,7 +106,6 @@ describe('the client', () => {
   it('lists a room entered on another device first and follows it with its key; a left one goes', async () => {
     fake.server.rooms.set('AAAAAAAA', []);
     fake.server.rooms.set('BBBBBBBB', []);
-    fake.server.rooms.set('DDDDDDDD', []);
     fake.server.myRooms = [{ roomId: 'AAAAAAAA', lastSeq: 0, lastReadSeq: 0, unread: 0 }];
     const chat = fake.client({ trackRooms: true });
     await tick(100);
@@ -127,27 +125,12 @@ describe('the client', () => {
       unread: 0,
       name: 'Night',
     };
-    // The subscribes that name a room listed from elsewhere.
-    const following = () =>
-      fake.server
-        .sent('subscribe')
-        .filter((f) => (f.rooms as { roomId: string }[]).some((r) => r.roomId !== 'AAAAAAAA'));
     fake.server.last.push({ type: 'myroom', roomId: 'BBBBBBBB', room });
-    fake.server.last.push({
-      type: 'myroom',
-      roomId: 'DDDDDDDD',
-      room: { ...room, roomId: 'DDDDDDDD', name: 'Day' },
-    });
     await tick();
-    expect(chat.rooms.list.map((r) => r.roomId)).toEqual(['DDDDDDDD', 'BBBBBBBB', 'AAAAAAAA']);
-    expect(chat.rooms.list[1]).toMatchObject({ name: 'Night', inviteKey: 'key-b' });
-    // Listed at once; followed together once FOLLOW_COALESCE_MS has passed: one `subscribe` for both, not one each.
-    expect(following()).toHaveLength(0);
-    await tick(FOLLOW_COALESCE_MS);
-    expect(following()).toHaveLength(1);
-    expect(following()[0]?.rooms).toEqual([
+    expect(chat.rooms.list.map((r) => r.roomId)).toEqual(['BBBBBBBB', 'AAAAAAAA']);
+    expect(chat.rooms.list[0]).toMatchObject({ name: 'Night', inviteKey: 'key-b' });
+    expect(fake.server.sent('subscribe').at(-1)?.rooms).toEqual([
       { roomId: 'BBBBBBBB', key: 'key-b', afterSeq: 0 },
-      { roomId: 'DDDDDDDD', key: 'key-b', afterSeq: 0 },
     ]);
     expect(chat.rooms.followed).toContain('BBBBBBBB');
     // Followed: a message there counts unread at once.
@@ -157,7 +140,7 @@ describe('the client', () => {
 
     fake.server.last.push({ type: 'myroom', roomId: 'AAAAAAAA', left: true });
     await tick();
-    expect(chat.rooms.list.map((r) => r.roomId)).toEqual(['BBBBBBBB', 'DDDDDDDD']);
+    expect(chat.rooms.list.map((r) => r.roomId)).toEqual(['BBBBBBBB']);
     expect(chat.rooms.followed).not.toContain('AAAAAAAA');
   });
 
