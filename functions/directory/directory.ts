@@ -12,13 +12,11 @@ import {
   DIRECTORY_LIMITS,
   foldName,
   type ListedRoom,
-  normalizeText,
-  normalizeTitle,
   type RoomChangedFrame,
   type RoomInfo,
   type RoomsFrame,
 } from '#protocol';
-import { refuseListedWords } from '#safety/labels';
+import { labelField } from '#safety/labels';
 import type { DirectoryStore, ListedEntry } from './ports';
 
 /**
@@ -44,24 +42,10 @@ export function roomInfoOf(
 /** The `name`, `topic`, `public` and `membersPin` of createroom or setroom; each absent when not given. */
 export function parseRoomInfo(body: Record<string, unknown>): RoomInfo {
   const info: RoomInfo = {};
-  if (body.name !== undefined) {
-    const name = normalizeTitle(body.name, DIRECTORY_LIMITS.roomNameMaxChars);
-    if (name === undefined)
-      throw new BadRequest(
-        `"name" must be 1–${DIRECTORY_LIMITS.roomNameMaxChars} characters, without control characters.`,
-      );
-    refuseListedWords(name, "room's name");
-    info.name = name;
-  }
-  if (body.topic !== undefined) {
-    const topic = normalizeText(body.topic, DIRECTORY_LIMITS.topicMaxChars);
-    if (topic === undefined)
-      throw new BadRequest(
-        `"topic" must be text of at most ${DIRECTORY_LIMITS.topicMaxChars} characters, without control characters.`,
-      );
-    refuseListedWords(topic, "room's topic");
-    info.topic = topic;
-  }
+  const name = labelField(body, 'name', 'title', DIRECTORY_LIMITS.roomNameMaxChars, "room's name");
+  if (name !== undefined) info.name = name;
+  const topic = labelField(body, 'topic', 'text', DIRECTORY_LIMITS.topicMaxChars, "room's topic");
+  if (topic !== undefined) info.topic = topic;
   if (body.public !== undefined) {
     if (typeof body.public !== 'boolean') throw new BadRequest('"public" must be true or false.');
     info.public = body.public;

@@ -7,8 +7,8 @@ import { type AvatarSigner, shownProfile } from '#core/profiles';
 import { roomFrameEvent } from '#core/roomFrames';
 import type { DirectoryStore } from '#directory/ports';
 import { logger } from '#platform/powertools';
-import { DIRECTORY_LIMITS, normalizeText, normalizeTitle, type ProfileFrame } from '#protocol';
-import { refuseListedWords } from '#safety/labels';
+import { DIRECTORY_LIMITS, type ProfileFrame } from '#protocol';
+import { labelField } from '#safety/labels';
 import type { ProfileRooms } from './ports';
 
 /**
@@ -25,22 +25,16 @@ export function parseProfile(body: Record<string, unknown>): {
   avatar?: { key: string } | null;
 } {
   const out: { displayName?: string; status?: string; avatar?: { key: string } | null } = {};
-  if (body.displayName !== undefined) {
-    const name = normalizeTitle(body.displayName, DIRECTORY_LIMITS.displayNameMaxChars);
-    if (name === undefined)
-      throw new BadRequest(
-        `"displayName" must be 1–${DIRECTORY_LIMITS.displayNameMaxChars} characters, without control characters.`,
-      );
-    refuseListedWords(name, 'display name');
-    out.displayName = name;
-  }
-  if (body.status !== undefined) {
-    const status = normalizeText(body.status, DIRECTORY_LIMITS.statusMaxChars);
-    if (status === undefined)
-      throw new BadRequest(`"status" must be text of at most ${DIRECTORY_LIMITS.statusMaxChars} characters.`);
-    refuseListedWords(status, 'status');
-    out.status = status;
-  }
+  const displayName = labelField(
+    body,
+    'displayName',
+    'title',
+    DIRECTORY_LIMITS.displayNameMaxChars,
+    'display name',
+  );
+  if (displayName !== undefined) out.displayName = displayName;
+  const status = labelField(body, 'status', 'text', DIRECTORY_LIMITS.statusMaxChars, 'status');
+  if (status !== undefined) out.status = status;
   // An avatar upload of the caller's, never a room's image (avatars.ts); whose it is is checked by setProfile.
   if (body.avatar !== undefined) out.avatar = parseAvatar(body.avatar);
   if (Object.keys(out).length === 0)
