@@ -1,7 +1,7 @@
 import type { HistoryFrame } from '../protocol';
 import { LIMITS, LOBBY } from '../protocol';
 import type { Sequencer } from './sequencer';
-import type { SessionActivity } from './session';
+import type { SessionActivity } from './sessionTypes';
 import { gapsOf } from './validate';
 
 /**

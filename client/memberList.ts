@@ -1,5 +1,5 @@
 import type { PresenceFrame } from '../protocol';
-import type { SessionHooks } from './session';
+import type { SessionHooks } from './sessionTypes';
 
 /**
  * The member list of the room on screen (client/session.ts owns which room that is): names as the last `who` or

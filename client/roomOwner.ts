@@ -8,7 +8,7 @@ import type {
   RotateKeyRequest,
 } from '../protocol';
 import { RoomcastError } from './errors';
-import type { SessionHooks } from './session';
+import type { SessionHooks } from './sessionTypes';
 
 /**
  * The owner's actions on the room on screen and what any member hears of them: the room's invite key follows every

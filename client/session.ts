@@ -21,7 +21,6 @@ import { RoomcastError } from './errors';
 import { GapFill } from './gapFill';
 import { MemberList } from './memberList';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
-import type { Requester } from './requests';
 import { roomEvent } from './roomEvent';
 import { askAsOwner, type OwnedRoom, type OwnerRequest, onOwnerFrame } from './roomOwner';
 
@@ -29,37 +28,12 @@ import { askAsOwner, type OwnedRoom, type OwnerRequest, onOwnerFrame } from './r
 export type JoinAction = AnsweredBy<'joined'>;
 
 import { marked, Sequencer } from './sequencer';
-import type { SessionEvents } from './types';
+import type { SessionActivity, SessionConfig, SessionHooks } from './sessionTypes';
 import { batchMessages, gapsOf, isResyncFrame, isRoomEvent, withoutGaps } from './validate';
 
 const CHANGES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
 
 export { HOLE_WAIT_MS, INDEX_LAG_MS } from './gapFill';
-
-/**
- * What the session is doing besides taking messages, as one value:
- * - `steady`: in its room, handing messages over in seq order;
- * - `joining`: a join or create waits for its `joined` reply; messages of other rooms that arrive meanwhile are
- *   kept (the room being created has no known code yet) and delivered if the reply names their room;
- * - `filling`: fetching history to fill a gap in the seqs.
- */
-export type SessionActivity =
-  | { kind: 'steady' }
-  | { kind: 'joining'; roomId: string | undefined; early: RoomEventFrame[] }
-  | { kind: 'filling' };
-
-export interface SessionHooks {
-  /** Sends a request and resolves with its answer (client/requests.ts). */
-  request: Requester;
-  emit<K extends keyof SessionEvents>(event: K, value: SessionEvents[K]): void;
-}
-
-export interface SessionConfig {
-  /** Messages fetched when entering a room with no history yet (the lobby on connect). */
-  initialHistory: number;
-  /** Every message handed over as it arrives, no order, no member list (client option `lean`). */
-  lean: boolean;
-}
 
 /**
  * How a join answered BUSY or INTERNAL (RETRY_CODES) is asked again, as changes are (CHANGE_RETRY): every join of a

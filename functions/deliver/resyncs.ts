@@ -1,7 +1,8 @@
+import type { Notifier } from '#core/ports';
 import { logger, METRIC, MetricUnit, metrics } from '#platform/powertools';
-import { resyncFrame } from './coalescing';
+import { type Frame, resyncFrame } from './coalescing';
 import { type PostingDeadline, postFrames } from './delivery';
-import type { PostDeps, PostInput, Target } from './post';
+import type { DynamoFanoutStore } from './dynamoFanout';
 
 /**
  * A member a post could not reach learns that it missed frames of the room's messages, and reads them from history:
@@ -10,6 +11,15 @@ import type { PostDeps, PostInput, Target } from './post';
  * went). The notes never fail a chunk: one not read, written or cleared is logged, and the member still finds its gap
  * from the next message's seq (docs/CLIENT.md).
  */
+
+/** What telling a member to resync uses of Deliver's post (post.ts PostDeps). */
+export interface ResyncDeps {
+  store: Pick<DynamoFanoutStore, 'markResync' | 'resyncNotes' | 'clearResync'>;
+  notifier: Notifier;
+  now: () => number;
+  /** Waits between the resync frame's tries (a test's own clock); real time by default. */
+  pause?: (ms: number) => Promise<void>;
+}
 
 /**
  * The pauses before each try of a resync frame to a member the repost could not reach (429/5xx): about 4 s in all,
@@ -35,7 +45,7 @@ export const RESYNC_ROUNDS = 4;
  * those found gone.
  */
 export async function tryResync(
-  given: PostDeps,
+  given: ResyncDeps,
   roomId: string | null,
   owedSeqs: Map<string, number>,
   pauses: readonly number[],
@@ -71,8 +81,8 @@ export async function tryResync(
  * not noted: they are state, which the client reads again on reconnecting, not history.
  */
 export async function noteResync(
-  given: PostDeps,
-  input: PostInput,
+  given: ResyncDeps,
+  input: { roomId: string | null; frames: Frame[] },
   connectionId: string,
   has: number,
 ): Promise<boolean> {
@@ -83,7 +93,7 @@ export async function noteResync(
 
 /** The note itself: the member resyncs after `afterSeq`; false when it could not be written. */
 export async function noteAt(
-  given: PostDeps,
+  given: ResyncDeps,
   roomId: string,
   connectionId: string,
   afterSeq: number,
@@ -105,7 +115,7 @@ export async function noteAt(
  * from this post's seq and fills it from history (docs/CLIENT.md). Throwing instead would fail the execution after
  * the room's other chunks were posted, and the queue would hand the batch out again: every member posted twice.
  */
-export async function notesOrNone(given: PostDeps, roomId: string): Promise<Record<string, number>> {
+export async function notesOrNone(given: ResyncDeps, roomId: string): Promise<Record<string, number>> {
   try {
     return await given.store.resyncNotes(roomId);
   } catch (error) {
@@ -114,7 +124,11 @@ export async function notesOrNone(given: PostDeps, roomId: string): Promise<Reco
   }
 }
 
-export async function clearNote(given: PostDeps, roomId: string, target: Target): Promise<void> {
+export async function clearNote(
+  given: ResyncDeps,
+  roomId: string,
+  target: { connectionId: string; resyncAfter?: number },
+): Promise<void> {
   try {
     await given.store.clearResync(roomId, target.connectionId, target.resyncAfter as number);
   } catch (error) {

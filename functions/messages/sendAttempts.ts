@@ -12,7 +12,7 @@ import type { StoredMessage } from './changeFrames';
 import type { Composed } from './composing';
 import type { SendRecord } from './ports';
 import { beforePut } from './sendHooks';
-import type { Send, SendDeps, Stored } from './sending';
+import type { Send, SendDeps, Stored } from './sendTypes';
 
 /**
  * One send attempt's writes, steps 2 to 4 of sending.ts `store`: every seq an attempt takes ends holding its message,

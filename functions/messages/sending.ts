@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { orBusy } from '#core/busy';
 import { Busy } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import { type PersonGate, refuseKnownEmpty, takePersonToken } from '#core/limits/personRate';
+import { refuseKnownEmpty, takePersonToken } from '#core/limits/personRate';
 import { limitOwner } from '#core/limits/quotas';
 import { takeMessageToken } from '#core/limits/rateLimit';
 import { senderOf } from '#core/memberKeys';
@@ -10,13 +10,14 @@ import type { Connection } from '#core/ports';
 import { type AckFrame, type ChatMessage, LOBBY } from '#core/protocol';
 import { epochSeconds } from '#core/roomLife';
 import { SendNotes } from '#core/sendNotes';
-import { type Attachment, DM_ROOM_CODE_LENGTH } from '#protocol';
-import { publishStored, type Taken, type WakeBy, wakeUnstored } from './appending';
+import { DM_ROOM_CODE_LENGTH } from '#protocol';
+import { publishStored, type WakeBy, wakeUnstored } from './appending';
 import { messageFrameOf } from './changeFrames';
-import { attachmentsChecked, type ComposeDeps, composeMessage, type FirstReads } from './composing';
-import type { MessagePorts, SendRecord, SendSettings } from './ports';
+import { attachmentsChecked, composeMessage, type FirstReads } from './composing';
+import type { SendRecord } from './ports';
 import { answerRecorded, appendNew, storeFenced } from './sendAttempts';
-import { afterStore, beginSend, onPublish, type SendHook, type SendPart, type SendScope } from './sendHooks';
+import { afterStore, beginSend, onPublish, type SendScope } from './sendHooks';
+import type { Send, SendDeps, SendInput, Stored } from './sendTypes';
 
 /**
  * Sending: the message takes its room's next seq from an atomic counter, its clientMsgId is recorded holding that
@@ -29,61 +30,6 @@ import { afterStore, beginSend, onPublish, type SendHook, type SendPart, type Se
 /** What a sender whose message is stored but not yet on the bus can do about it. */
 const STORED_NOT_SENT =
   'The message was stored but could not be sent to the room yet. Retry with the same clientMsgId.';
-
-/** Exported for tests: the port the send tests build from real adapters. */
-export type SendDeps = Pick<MessagePorts, 'connections' | 'sends' | 'events' | 'now'> &
-  SendSettings &
-  ComposeDeps & {
-    /** The sender's budget across its connections (personRate.ts); absent: only the connection's own. */
-    person?: PersonGate;
-
-    /**
-     * Lets a send into a direct-message room through or throws: refused where either of the pair blocks the other
-     * (functions/safety/screening.ts); absent: not checked.
-     */
-    admitDirect?: (sender: Connection) => Promise<void>;
-
-    /**
-     * Slow mode's turn (core/moderation.ts): takes the turn `key` at `nowMs` if its last was `intervalMs` ago or more,
-     * answering 0, else the ms left to wait (one conditional write, dynamoGuard.ts takeTurnOrWait); absent: no slow
-     * mode.
-     */
-    slowTurn?: (key: string, nowMs: number, intervalMs: number) => Promise<number>;
-
-    /** The features that take part in a send, in order (sendHooks.ts, listed in sendFeatures.ts); absent: none. */
-    hooks?: readonly SendHook[];
-  };
-
-export interface SendInput {
-  connectionId: string;
-  text: string;
-  clientMsgId?: string;
-  /** Aborted when the sender was already answered Busy: then nothing is stored (its retry stores it). */
-  signal?: AbortSignal;
-  /** Lets a post to the lobby through or throws (the lobby policy, lobby.ts); absent = the lobby is open to all. */
-  admitLobbyPost?: () => Promise<void>;
-  /** The seq of the message in the same room this one replies to (parseReplyTo). */
-  replyTo?: number;
-  /** Uploaded images of the room (parseAttachments), each read back before the message is stored. */
-  attachments?: Attachment[];
-  /** The sender's address: without sign-in, its source is whose budget the send takes from (limitOwner). */
-  sourceIp?: string;
-  /** The frame as the client sent it: the hooks read their own fields of it (sendHooks.ts `begin`). */
-  body?: Readonly<Record<string, unknown>>;
-}
-
-/** One send: who, where, and the attempt's id (the attempt its record names). */
-export interface Send {
-  connection: Connection;
-  input: SendInput;
-  /** The hooks' parts in this send, and what they see of it. */
-  parts: readonly SendPart[];
-  scope: SendScope;
-  sendKey?: string;
-  attempt: string;
-  /** A take of this send that woke the room, while its event is not stored yet. */
-  owesWake?: Taken;
-}
 
 /**
  * Stores a message under the room's next seq and publishes it. With a clientMsgId the send is idempotent: a retry
@@ -182,14 +128,6 @@ async function store(deps: SendDeps, send: Send): Promise<Stored> {
   // Answered Busy already (the deadline): nothing is taken, the retry sends it.
   if (input.signal?.aborted) throw new Busy();
   return appendNew(deps, send, composed, now, expiresAt);
-}
-
-/** What store gives sendMessage. */
-export interface Stored {
-  message: ChatMessage;
-  sentBefore?: SendRecord;
-  /** The take that stored it (absent: answered from its record, a retry). */
-  taken?: Taken;
 }
 
 /**
