@@ -109,7 +109,7 @@ export const MOVES_AT_ONCE = 16;
 export const REPOST_WAIT_SECONDS = 2;
 
 /** One member's posts: its frames from where it is, and its resync note. */
-export interface Target {
+interface Target {
   connectionId: string;
   /** Index in the input's frames of its first frame here. */
   from: number;

@@ -13,7 +13,7 @@ import type { DynamoFanoutStore } from './dynamoFanout';
  */
 
 /** What telling a member to resync uses of Deliver's post (post.ts PostDeps). */
-export interface ResyncDeps {
+interface ResyncDeps {
   store: Pick<DynamoFanoutStore, 'markResync' | 'resyncNotes' | 'clearResync'>;
   notifier: Notifier;
   now: () => number;
