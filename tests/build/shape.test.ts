@@ -252,8 +252,6 @@ function sizeRuleOf(file: string): 'product' | 'workshop' | 'stylesheet' | undef
 const SIZE_EXCEPTIONS: Record<string, string> = {
   'scripts/check-stack.mjs main':
     'the deployed-stack check as one script run, its steps in order; split with its next check',
-  'scripts/test-only-exports.mjs exportUsers':
-    "one walk over every module's imports; split with its next rule",
   'tools/bench/fanout.ts':
     "the fan-out bench's CLI, child-process runner and model bench in one file: to split by mode",
   'tools/bench/fanout.ts runRoom': "one room's bench run (cloud, clients, sends, waits) as one sequence",
