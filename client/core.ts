@@ -6,9 +6,9 @@ import { Connection } from './connection';
 import { Emitter } from './emitter';
 import { RoomcastError } from './errors';
 import { MemberRooms } from './members';
-import { MessageChanges } from './messages';
 import { Outbox } from './outbox';
 import { Requests } from './requests';
+import { RoomWrites } from './roomWrites';
 import { routeText } from './router';
 import { RoomSession } from './session';
 import type {
@@ -21,21 +21,14 @@ import type {
   StateChange,
 } from './types';
 import { Typing } from './typing';
-import {
-  checkMessageText,
-  checkReplyTo,
-  checkRoomId,
-  checkThreadOf,
-  resumeTokenOf,
-  socketOf,
-} from './validate';
+import { checkRoomId, resumeTokenOf, socketOf } from './validate';
 
 /**
  * The connection's side of RoomcastClient (client/roomcast.ts adds the app's requests): the state, the lifecycle
  * (connect, ready, close), the room on screen and sending, and the front of four parts: the connection manager
  * (client/connection.ts: socket, keepalive, backoff, the 2-hour recycle), the requests waiting for replies
- * (client/requests.ts), the room session (client/session.ts: join with key, resume, history fill, sequencer) and the
- * outbox (client/outbox.ts). It owns the public state; client/router.ts hands each frame to the part it concerns.
+ * (client/requests.ts), the room session (client/session.ts: join with key, resume, history fill, sequencer), the
+ * outbox (client/outbox.ts) and the writes into followed rooms (client/roomWrites.ts). It owns the public state; client/router.ts hands each frame to the part it concerns.
  */
 export class ClientCore extends Emitter<RoomcastEvents> {
   private readonly requestTimeoutMs: number;
@@ -51,6 +44,8 @@ export class ClientCore extends Emitter<RoomcastEvents> {
   protected readonly session: RoomSession;
   private readonly outbox: Outbox;
   readonly typing: Typing;
+  /** Messages, changes and typing into any followed room (client/roomWrites.ts). */
+  private readonly writes: RoomWrites;
   readonly rooms: MemberRooms; // read positions, "my rooms" and direct messages (client/members.ts)
 
   constructor(options: RoomcastClientOptions) {
@@ -78,6 +73,15 @@ export class ClientCore extends Emitter<RoomcastEvents> {
       inOrder: !this.lean,
     });
     this.typing = new Typing(this, options.typingHeartbeatMs);
+    this.writes = new RoomWrites({
+      outbox: this.outbox,
+      typing: this.typing,
+      state: () => this.current,
+      shown: () => this.session.roomId,
+      change: (roomId) => (frame) => this.acrossReconnects(() => this.requests.send({ ...frame, roomId })),
+      changed: (reply) => this.emit('changed', reply),
+      write: (text) => this.connection.send(text),
+    });
     this.rooms = this.roomsOf(options);
     if (options.autoConnect !== false) this.connect();
   }
@@ -160,9 +164,9 @@ export class ClientCore extends Emitter<RoomcastEvents> {
       entered: (joined) => this.session.enter(joined),
       roomId: () => this.session.roomId,
       requestNow: (frame) => this.requests.send(frame),
-      send: (roomId, text, sendOptions) => this.sendTo(roomId, text, sendOptions),
-      changes: (roomId) => this.changesIn(roomId),
-      typing: (roomId, typing) => this.typeIn(roomId, typing),
+      send: (roomId, text, sendOptions) => this.writes.sendTo(roomId, text, sendOptions),
+      changes: (roomId) => this.writes.changesIn(roomId),
+      typing: (roomId, typing) => this.writes.typeIn(roomId, typing),
       leaveShown: () => this.leave(),
       error: (error) => this.emit('error', error),
     });
@@ -332,73 +336,7 @@ export class ClientCore extends Emitter<RoomcastEvents> {
    * message's thread, shown in the room's flow too with `alsoToRoom`.
    */
   send(text: string, options: SendOptions = {}): Promise<AckFrame> {
-    return this.sendTo(this.session.roomId, text, options);
-  }
-
-  /** `send` to any followed room (`client.rooms.get(roomId).send`): the frame names its room. */
-  private sendTo(roomId: string, text: string, options: SendOptions): Promise<AckFrame> {
-    let trimmed: string;
-    let replyTo: number | undefined;
-    let threadOf: number | undefined;
-    const { attachments } = options;
-    try {
-      // A message with images may have no text (docs/PROTOCOL.md, "Attachments").
-      trimmed = attachments?.length && text.trim() === '' ? '' : checkMessageText(text);
-      replyTo = checkReplyTo(options.replyTo);
-      threadOf = checkThreadOf(options.threadOf, options.alsoToRoom);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.current === 'closed')
-      return Promise.reject(new RoomcastError('CLOSED', 'The client was closed.'));
-    return this.outbox.add(
-      roomId,
-      trimmed,
-      replyTo,
-      attachments?.length ? attachments : undefined,
-      threadOf === undefined ? undefined : { threadOf, alsoToRoom: options.alsoToRoom === true },
-    );
-  }
-
-  /** Edits, deletes and reactions of followed rooms (`client.rooms.get(id).edit`), one coalescing sender per room. */
-  private readonly changesByRoom = new Map<string, MessageChanges>();
-
-  /** The change sender of `roomId`: its requests name the room, its replies are also the `changed` event. */
-  private changesIn(roomId: string): MessageChanges {
-    let changes = this.changesByRoom.get(roomId);
-    if (!changes) {
-      changes = new MessageChanges(
-        (frame) => this.acrossReconnects(() => this.requests.send({ ...frame, roomId })),
-        (reply) => this.emit('changed', reply),
-      );
-      this.changesByRoom.set(roomId, changes);
-    }
-    return changes;
-  }
-
-  /** When each followed room not on screen last got a typing heartbeat from this client. */
-  private readonly typedAt = new Map<string, number>();
-
-  /** Typing in `roomId`: the room on screen through `client.typing`; another at most once per heartbeat. */
-  private typeIn(roomId: string, typing: boolean): boolean {
-    if (roomId === this.session.roomId) {
-      if (!typing) {
-        this.typing.stop();
-        return true;
-      }
-      return this.typing.keystroke();
-    }
-    const last = this.typedAt.get(roomId);
-    if (typing && last !== undefined && Date.now() - last < this.typing.heartbeatMs) return false;
-    if (!typing && last === undefined) return false;
-    try {
-      this.connection.send(JSON.stringify({ action: 'typing', roomId, ...(!typing && { typing: false }) }));
-    } catch {
-      return false;
-    }
-    if (typing) this.typedAt.set(roomId, Date.now());
-    else this.typedAt.delete(roomId);
-    return true;
+    return this.writes.sendTo(this.session.roomId, text, options);
   }
 
   /**

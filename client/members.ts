@@ -1,44 +1,37 @@
 import type {
-  AckFrame,
-  AskOf,
   ChangedFrame,
   DmOpenedFrame,
-  FoundFrame,
   JoinedFrame,
   LeftFrame,
   MyRoom,
   MyRoomFrame,
   NoticeChoice,
   NoticesFrame,
-  Person,
   PresenceFrame,
   ReadFrame,
   ResyncFrame,
   RoomEventFrame,
-  SeenByFrame,
   SubscribedFrame,
   SubscribedRoom,
   TypingFrame,
 } from '../protocol';
-import { isNoticeChoice, isUserId, LIMITS, LOBBY } from '../protocol';
-import { Emitter } from './emitter';
+import { isNoticeChoice, LIMITS, LOBBY } from '../protocol';
 import { RoomcastError } from './errors';
-import type { MessageChanges } from './messages';
+import type { MemberHooks } from './memberHooks';
 import { listedRoom, MyRooms } from './myRooms';
+import { PeopleAsks } from './peopleAsks';
 import { ReadPositions } from './readPositions';
-import type { Requester } from './requests';
 import type { RoomUnread, SeenFrame } from './room';
 import { Room } from './room';
-import { peopleRequest, searchRequest } from './search';
-import type { JoinAction } from './session';
 import { type RoomToFollow, Subscriptions } from './subscriptions';
-import type { RoomcastClientOptions, SendOptions, StateChange } from './types';
+import type { RoomcastClientOptions, StateChange } from './types';
 import { UnreadCounts } from './unreadCounts';
 import { checkRoomId, isRoomEvent, presencesOf } from './validate';
 
 /**
  * The rooms this connection follows, read positions, "my rooms" and direct messages (docs/CLIENT.md, "Many rooms"
- * and "Unread counts, direct messages, edits").
+ * and "Unread counts, direct messages, edits"). Its hooks and events are client/memberHooks.ts's; finding people,
+ * search and direct messages client/peopleAsks.ts's, which it extends.
  *
  * ```ts
  * const client = createRoomcastClient({ url, getToken, trackRooms: true });
@@ -62,55 +55,11 @@ import { checkRoomId, isRoomEvent, presencesOf } from './validate';
  * name); edits, deletes and reactions do not, and a message deleted before it was read no longer counts.
  */
 
-export interface MemberHooks {
-  /** Sends a request once the client is ready, again after a reconnect that lost the answer. */
-  request: Requester;
-  /** Sends a join-like request through the room session (answered `joined`). */
-  join(frame: AskOf<JoinAction>): Promise<JoinedFrame>;
-  /** Moves the session into the room a `joined` reply names. */
-  entered(joined: JoinedFrame): void;
-  /** The room on screen (the connection's `roomId`). */
-  roomId(): string;
-  /** Sends a request now, without waiting for the client to be ready (the resume before it is). */
-  requestNow?: Requester;
-  /** Sends a message to `roomId` through the outbox. */
-  send?(roomId: string, text: string, options: SendOptions): Promise<AckFrame>;
-  /** The change sender of `roomId` (edits, deletes, reactions, pins: client/messages.ts). */
-  changes?(roomId: string): MessageChanges;
-  /** A typing heartbeat (or stop) in `roomId`; false when nothing was sent. */
-  typing?(roomId: string, typing: boolean): boolean;
-  /** Leaves the room on screen for the lobby (the session follows). */
-  leaveShown?(): Promise<LeftFrame>;
-  /** A lasting failure no caller waits for (rooms the server would not let this connection follow): `error`. */
-  error?(error: RoomcastError): void;
-}
-
-export interface MemberEvents {
-  /**
-   * The member's rooms with unread counts: each `myRooms()` answer, after every connect with `trackRooms`, and
-   * with a direct message someone opened added (`dm`).
-   */
-  rooms: MyRoom[];
-  /** Someone opened a direct-message room with this user that was not in its rooms; `rooms` follows. */
-  dm: DmOpenedFrame['room'];
-  /**
-   * Another device of this signed-in person moved its read position in a room (a pushed `read` frame): the room's
-   * count is lowered already (`rooms` and the room's `unread` follow when it changed).
-   */
-  read: ReadFrame;
-  /**
-   * The member's notices in a listed room changed: its own `setNotices`, or another device of this signed-in person
-   * (a pushed `notices` frame). The listed room carries them already (`rooms` follows).
-   */
-  notices: NoticesFrame;
-}
-
-export type DirectTarget = { userId: string } | { username: string };
-
+export type { DirectTarget, MemberEvents, MemberHooks } from './memberHooks';
 export type { RoomToFollow } from './subscriptions';
 export { HISTORY_PACE_MS, SUBSCRIBE_RETRY } from './subscriptions';
 
-export class MemberRooms extends Emitter<MemberEvents> {
+export class MemberRooms extends PeopleAsks {
   /** "My rooms" and their unread counts (myRooms.ts). */
   private readonly mine: MyRooms;
   /** Read positions sent and waiting (readPositions.ts). */
@@ -130,10 +79,10 @@ export class MemberRooms extends Emitter<MemberEvents> {
       on(event: 'frame', listener: (frame: { frame?: Record<string, unknown> }) => void): unknown;
     },
     private readonly options: Pick<RoomcastClientOptions, 'trackRooms' | 'readIntervalMs' | 'random'>,
-    private readonly hooks: MemberHooks,
+    hooks: MemberHooks,
     now: () => number = Date.now,
   ) {
-    super();
+    super(hooks);
     this.reads = new ReadPositions(
       {
         request: (frame) => this.hooks.request(frame),
@@ -392,11 +341,6 @@ export class MemberRooms extends Emitter<MemberEvents> {
     return left;
   }
 
-  private need<F>(hook: F | undefined): F {
-    if (hook === undefined) throw new RoomcastError('INVALID_ARGUMENT', 'This client cannot do that.');
-    return hook;
-  }
-
   /** Asks for the member's rooms and their unread counts; also emits `rooms`. */
   async myRooms(): Promise<MyRoom[]> {
     return this.mine.answered(await this.hooks.request({ action: 'myrooms' }));
@@ -421,47 +365,6 @@ export class MemberRooms extends Emitter<MemberEvents> {
     const answer = await this.hooks.request({ action: 'setnotices', roomId: checkRoomId(roomId), notices });
     this.onNotices(answer as unknown as Record<string, unknown>);
     return answer;
-  }
-
-  /** Each member of the current room with its read position (rooms up to the deployment's size for it). */
-  seenBy = async (): Promise<SeenByFrame> => await this.hooks.request({ action: 'seenby' });
-
-  /**
-   * Signed-in people this user shares a room with whose name starts with `prefix` (any case), sorted by name, at
-   * most `limit` (1–20, default 20); open a DM with one by `openDirect({ userId })`. A prefix that cannot start a
-   * name (empty, over 32 characters, a character no name has) is refused here, before any request (INVALID_ARGUMENT);
-   * without sign-in the server refuses it
-   * FORBIDDEN with a sentence saying why.
-   */
-  async findPeople(prefix: string, options: { limit?: number } = {}): Promise<Person[]> {
-    return (await this.hooks.request(peopleRequest(prefix, options))).people;
-  }
-
-  /**
-   * The messages of this connection's rooms (or of `roomId`, one of them) holding every word of `query` (whole words,
-   * any case or accent), newest first, at most `limit` (1–20, default 20); `more` when more match. A query the server
-   * would refuse (no word of 2+ letters or digits, a prefix too short, over 100 characters or 5 words) is
-   * INVALID_ARGUMENT here, with no request (no strike); a room this connection is not in is refused NOT_SUBSCRIBED
-   * by the server. Highlight a hit's words with `matchSpans(text, found.words)`.
-   */
-  async search(
-    query: string,
-    options: { roomId?: string; limit?: number; before?: string } = {},
-  ): Promise<FoundFrame> {
-    return this.hooks.request(searchRequest(query, options));
-  }
-
-  /**
-   * Enters the direct-message room with another signed-in user, named by `userId` (from `seenBy` or `myRooms`) or
-   * by `username` as the current room's member list shows it, or by a `userId` `findPeople` found (anyone this user
-   * shares a room with, wherever it is now). Refused FORBIDDEN without sign-in.
-   */
-  async openDirect(target: DirectTarget): Promise<JoinedFrame> {
-    if ('userId' in target && !isUserId(target.userId))
-      throw new RoomcastError('INVALID_ARGUMENT', 'userId must be an id seenBy() or myRooms() gave.');
-    const joined = await this.hooks.join({ action: 'opendm', ...target });
-    this.hooks.entered(joined);
-    return joined;
   }
 
   /** A room joined or created (`room`), or left (`left`), on another device of this person: listed or dropped here. */

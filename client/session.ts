@@ -9,7 +9,6 @@ import type {
   KeyRotatedFrame,
   MemberRemovedFrame,
   PresenceFrame,
-  RemovedFrame,
   RemoveMemberRequest,
   ResyncFrame,
   RoomClosedFrame,
@@ -19,58 +18,22 @@ import type {
 import { CHANGE_FRAME_TYPES, LIMITS, LOBBY } from '../protocol';
 import { type BackoffPolicy, retrying } from './backoff';
 import { RoomcastError } from './errors';
+import { GapFill } from './gapFill';
+import { MemberList } from './memberList';
 import { CHANGE_RETRY, RETRY_CODES } from './messages';
-import type { Requester } from './requests';
 import { roomEvent } from './roomEvent';
+import { askAsOwner, type OwnedRoom, type OwnerRequest, onOwnerFrame } from './roomOwner';
 
 /** The requests answered by `joined`, which move the session into a room (protocol/index.ts AnsweredBy). */
 export type JoinAction = AnsweredBy<'joined'>;
 
 import { marked, Sequencer } from './sequencer';
-import type { SessionEvents } from './types';
+import type { SessionActivity, SessionConfig, SessionHooks } from './sessionTypes';
 import { batchMessages, gapsOf, isResyncFrame, isRoomEvent, withoutGaps } from './validate';
 
 const CHANGES: ReadonlySet<string> = new Set(CHANGE_FRAME_TYPES);
 
-/**
- * What the session is doing besides taking messages, as one value:
- * - `steady`: in its room, handing messages over in seq order;
- * - `joining`: a join or create waits for its `joined` reply; messages of other rooms that arrive meanwhile are
- *   kept (the room being created has no known code yet) and delivered if the reply names their room;
- * - `filling`: fetching history to fill a gap in the seqs.
- */
-export type SessionActivity =
-  | { kind: 'steady' }
-  | { kind: 'joining'; roomId: string | undefined; early: RoomEventFrame[] }
-  | { kind: 'filling' };
-
-export interface SessionHooks {
-  /** Sends a request and resolves with its answer (client/requests.ts). */
-  request: Requester;
-  emit<K extends keyof SessionEvents>(event: K, value: SessionEvents[K]): void;
-}
-
-export interface SessionConfig {
-  /** Messages fetched when entering a room with no history yet (the lobby on connect). */
-  initialHistory: number;
-  /** Every message handed over as it arrives, no order, no member list (client option `lean`). */
-  lean: boolean;
-}
-
-/**
- * How long a hole that history does not fill is waited for before the messages above it are delivered: a seq is taken
- * before its message is stored, and may be stored a moment after a later one (docs/PROTOCOL.md, "Ordering, gaps and
- * retries").
- */
-export const HOLE_WAIT_MS = 2_000;
-
-/**
- * How long a new subscription may take to show in the room index the fan-out reads (`RoomSubscribers`, a GSI, so
- * eventually consistent): a message fanned out in that window is not posted to the member who just joined. In a
- * room that goes on talking the next message reveals the hole; a quiet room has no next, so a room that brought
- * nothing since the join is asked once, this long after it, for what came after (docs/CLIENT.md, "Guarantees").
- */
-export const INDEX_LAG_MS = 2_000;
+export { HOLE_WAIT_MS, INDEX_LAG_MS } from './gapFill';
 
 /**
  * How a join answered BUSY or INTERNAL (RETRY_CODES) is asked again, as changes are (CHANGE_RETRY): every join of a
@@ -83,39 +46,53 @@ export const JOIN_RETRY: BackoffPolicy = CHANGE_RETRY;
 
 /**
  * The room the client is in and what it has delivered of it: join (with the room's invite key) and create, the
- * resume after a reconnect (back into the room, then everything after the last seq), gap filling through `history`,
- * the sequencer that hands each seq over once and in order, and the member list.
+ * resume after a reconnect (back into the room, then everything after the last seq), and the sequencer that hands
+ * each seq over once and in order. Its parts: the gaps filled through `history` (client/gapFill.ts), the member list
+ * (client/memberList.ts) and the owner's actions (client/roomOwner.ts).
  */
 export class RoomSession {
   private room = LOBBY;
   /** The room's invite key from its last `joined` reply: a rejoin with it takes none of the network's guesses. */
   private key: string | undefined;
-  private memberList: string[] = [];
-  /** The room's count as the server last gave it, moved by counted joins and leaves since (onMembersCounted). */
-  private memberCount: number | undefined;
+  private readonly memberList: MemberList;
+  /** The room on screen as the owner's actions see it (client/roomOwner.ts). */
+  private readonly owned: OwnedRoom;
   private activity: SessionActivity = { kind: 'steady' };
-  /** A fill was asked for while one ran (a new gap, a resync): the running fill goes round once more. */
-  private refill = false;
-  /**
-   * The lowest `afterSeq` of the resyncs since the last fill: a message stored after its hole was skipped sits below
-   * the last seq delivered, so the next fill reads from there when a skipped seq lies above it.
-   */
-  private resyncFrom: number | undefined;
-  /** A fill set to run once a hole history did not have has waited HOLE_WAIT_MS. */
-  private holeTimer: ReturnType<typeof setTimeout> | undefined;
-  private lagTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sequencer: Sequencer;
+  /** Gaps filled from history, holes waited for and skipped (client/gapFill.ts). */
+  private readonly gaps: GapFill;
 
   constructor(
     private readonly hooks: SessionHooks,
     private readonly config: SessionConfig,
   ) {
+    this.memberList = new MemberList(hooks);
+    this.owned = {
+      hooks,
+      roomId: () => this.room,
+      keep: (key) => {
+        this.key = key;
+      },
+      enterLobby: () => this.enterLobby(),
+    };
     this.sequencer = new Sequencer((e, late) => {
       // A seq of a hole skipped before: handed over now, marked, for the app to put in its place by seq.
       const event = marked(e, late);
       if (event.type === 'message') hooks.emit('message', event);
       else hooks.emit('change', event);
     });
+    this.gaps = new GapFill(
+      this.sequencer,
+      {
+        room: () => this.room,
+        history: (query) => this.history(query),
+        activity: () => this.activity,
+        setActivity: (activity) => {
+          this.activity = activity;
+        },
+      },
+      config.lean,
+    );
   }
 
   get roomId(): string {
@@ -131,7 +108,7 @@ export class RoomSession {
   }
 
   get members(): readonly string[] {
-    return this.memberList;
+    return this.memberList.members;
   }
 
   get state(): SessionActivity['kind'] {
@@ -166,20 +143,8 @@ export class RoomSession {
 
   /** Moves into the room a `joined` reply names and fills what is missing in the background. */
   enter(joined: JoinedFrame): void {
-    if (this.enterRoom(joined)) void this.fillGap();
-    this.checkAfterLag();
-  }
-
-  /** INDEX_LAG_MS after entering a room: if nothing came since, one `history` after the last seq (a quiet room). */
-  private checkAfterLag(): void {
-    if (this.config.lean || this.room === LOBBY) return;
-    clearTimeout(this.lagTimer);
-    const room = this.room;
-    const seq = this.sequencer.lastSeq;
-    this.lagTimer = setTimeout(() => {
-      this.lagTimer = undefined;
-      if (room === this.room && this.sequencer.lastSeq === seq) void this.fillGap();
-    }, INDEX_LAG_MS);
+    if (this.enterRoom(joined)) void this.gaps.fill();
+    this.gaps.afterLag();
   }
 
   /** Every connection starts in the lobby: go back to the room, then fetch everything after the last seq. */
@@ -191,8 +156,8 @@ export class RoomSession {
     }
     try {
       const joined = await this.requestJoin(wanted, this.key);
-      if (this.enterRoom(joined)) await this.catchUp();
-      this.checkAfterLag();
+      if (this.enterRoom(joined)) await this.gaps.catchUp();
+      this.gaps.afterLag();
     } catch (error) {
       if (
         !(error instanceof RoomcastError) ||
@@ -214,42 +179,13 @@ export class RoomSession {
   asOwner(frame: RemoveMemberRequest): Promise<MemberRemovedFrame>;
   asOwner(frame: CloseRoomRequest): Promise<RoomClosedFrame>;
   asOwner(frame: BanRequest): Promise<BannedFrame>;
-  async asOwner(
-    frame: RotateKeyRequest | RemoveMemberRequest | CloseRoomRequest | BanRequest,
-  ): Promise<unknown> {
-    if (
-      (frame.action === 'removemember' || frame.action === 'ban') &&
-      (typeof frame.username !== 'string' || frame.username === '')
-    ) {
-      throw new RoomcastError('INVALID_ARGUMENT', 'username must be the name of a member of the room.');
-    }
-    const reply = await this.hooks.request({ ...frame });
-    if (reply.roomId === this.room && 'inviteKey' in reply && typeof reply.inviteKey === 'string')
-      this.key = reply.inviteKey;
-    if (reply.type === 'roomclosed' && reply.roomId === this.room) await this.enterLobby();
-    return reply;
+  asOwner(frame: OwnerRequest): Promise<unknown> {
+    return askAsOwner(this.owned, frame);
   }
 
-  /**
-   * A frame an owner's action pushed to this client: `keyrotated` (kept for the next rejoin), or `removed` /
-   * `roomclosed` (the server moved the connection to the lobby; the app hears why, then the `room` event). Frames
-   * of a room the client is not in are dropped. False for any other frame.
-   */
+  /** A frame an owner's action pushed to this client (client/roomOwner.ts); false for any other frame. */
   onOwnerFrame(f: Record<string, unknown>): boolean {
-    const { type, roomId } = f;
-    if (type !== 'keyrotated' && type !== 'removed' && type !== 'roomclosed') return false;
-    if (roomId !== this.room) return true;
-    if (type === 'keyrotated') {
-      this.key = String(f.inviteKey);
-      this.hooks.emit('keyrotated', f as unknown as KeyRotatedFrame);
-      return true;
-    }
-    if (type === 'removed') this.hooks.emit('removed', f as unknown as RemovedFrame);
-    else this.hooks.emit('roomclosed', f as unknown as RoomClosedFrame);
-    this.enterLobby().catch((error: unknown) => {
-      if (error instanceof RoomcastError && error.code !== 'DISCONNECTED') this.hooks.emit('error', error);
-    });
-    return true;
+    return onOwnerFrame(this.owned, f);
   }
 
   /** After `leaveroom`: the lobby, with its recent history. */
@@ -257,22 +193,20 @@ export class RoomSession {
     if (this.config.lean) {
       this.room = LOBBY;
       this.key = undefined;
-      this.memberList = [];
-      this.memberCount = undefined;
+      this.memberList.clear();
       this.hooks.emit('room', { roomId: LOBBY, lastSeq: 0 });
       return;
     }
     const fresh = this.room !== LOBBY || this.sequencer.lastSeq === undefined;
     if (!fresh) {
-      await this.catchUp();
+      await this.gaps.catchUp();
       return;
     }
     this.room = LOBBY;
     this.key = undefined;
     this.sequencer.reset();
-    this.resyncFrom = undefined;
-    this.memberList = [];
-    this.memberCount = undefined;
+    this.gaps.reset();
+    this.memberList.clear();
     const latest = await this.history({ limit: this.config.initialHistory });
     const first = latest.messages[0]?.seq;
     const last = latest.messages.at(-1)?.seq ?? 0;
@@ -281,7 +215,7 @@ export class RoomSession {
     this.hooks.emit('room', { roomId: LOBBY, lastSeq: last });
     this.sequencer.pass(gapsOf(latest));
     for (const message of latest.messages) this.sequencer.accept(message);
-    if (this.sequencer.hasGap || latest.hasMore === true) await this.catchUp();
+    if (this.sequencer.hasGap || latest.hasMore === true) await this.gaps.catchUp();
   }
 
   /** A page of the current room's history. */
@@ -341,7 +275,7 @@ export class RoomSession {
     // A frame is of one room (a message, or a batch of one room's).
     const [first] = elsewhere;
     if (first) this.hooks.emit('otherroom', { roomId: first.roomId, events: elsewhere });
-    if (this.sequencer.hasGap) void this.fillGap();
+    if (this.sequencer.hasGap) void this.gaps.fill();
   }
 
   /**
@@ -351,45 +285,27 @@ export class RoomSession {
   onResync(resync: ResyncFrame): void {
     if (resync.roomId !== this.room) return;
     this.hooks.emit('resync', resync);
-    if (!this.config.lean && Number.isSafeInteger(resync.afterSeq))
-      this.resyncFrom = Math.min(this.resyncFrom ?? resync.afterSeq, resync.afterSeq);
+    this.gaps.resynced(resync.afterSeq);
     this.fetchMissing(resync.roomId);
   }
 
   /** Fetches everything of `roomId` after the last seq delivered, if it is this session's room (not in lean mode). */
   fetchMissing(roomId: string): void {
-    if (roomId === this.room && !this.config.lean) void this.fillGap();
+    this.gaps.missing(roomId);
   }
 
   /** A `presence` frame: the member list follows it (lean: handed over only). */
   onPresence(presence: PresenceFrame): void {
-    if (presence.roomId !== this.room) return;
-    if (this.config.lean) {
-      this.hooks.emit('presence', presence); // no member list: a presence frame to each of N members costs O(N)
-      return;
-    }
-    const others = this.memberList.filter((name) => name !== presence.username);
-    this.hooks.emit('presence', presence);
-    // A name may stay connected from another tab after one leaves; `who()` tells for sure.
-    this.setMembers(this.room, presence.event === 'join' ? [...others, presence.username] : others);
+    if (presence.roomId === this.room) this.memberList.presence(presence, this.config.lean);
   }
 
   setMembers(roomId: string, members: string[], memberCount?: number): void {
-    if (roomId !== this.room) return;
-    this.memberList = [...new Set(members)];
-    this.memberCount = memberCount;
-    this.hooks.emit('members', { roomId, members: this.memberList, memberCount });
+    if (roomId === this.room) this.memberList.set(roomId, members, memberCount);
   }
 
-  /**
-   * A `memberschanged` frame's joins and leaves counted, not named (a room that has held more than 100 members names
-   * none): the room's count moves by them, the list of names stays as the last `who` or `joined` gave it.
-   */
+  /** A `memberschanged` frame's joins and leaves counted, not named (client/memberList.ts `counted`). */
   onMembersCounted(roomId: string, joined: number, left: number): void {
-    if (roomId !== this.room || joined + left === 0) return;
-    const count = Math.max(0, (this.memberCount ?? this.memberList.length) + joined - left);
-    this.memberCount = count;
-    this.hooks.emit('members', { roomId, members: this.memberList, memberCount: count, counted: true });
+    if (roomId === this.room) this.memberList.counted(roomId, joined, left);
   }
 
   /**
@@ -410,7 +326,7 @@ export class RoomSession {
     if (!same) {
       this.room = joined.roomId;
       this.sequencer.reset();
-      this.resyncFrom = undefined;
+      this.gaps.reset();
       // A fresh room: the app gets its recent history (`joined.history`) and everything after.
       const first = joined.history?.[0]?.seq;
       this.sequencer.setBaseline(first === undefined ? joined.lastSeq : first - 1);
@@ -427,72 +343,5 @@ export class RoomSession {
     for (const [roomId, events] of elsewhere) this.hooks.emit('otherroom', { roomId, events });
     this.setMembers(joined.roomId, joined.members ?? [], joined.memberCount);
     return (this.sequencer.lastSeq ?? 0) < joined.lastSeq || this.sequencer.hasGap || joined.hasMore === true;
-  }
-
-  /**
-   * Pages through `history` after the last seq until the server says no more follow (`hasMore`; a reply holds only
-   * what fits 128 KB, so a short page alone does not mean caught up). A server without `hasMore`: a short page.
-   */
-  private async catchUp(): Promise<void> {
-    const room = this.room;
-    let afterSeq = this.sequencer.lastSeq ?? 0;
-    // A resync may name seqs below the last delivered: a skipped one among them may be stored by now (late).
-    const late = this.resyncFrom === undefined ? undefined : this.sequencer.skippedAfter(this.resyncFrom);
-    this.resyncFrom = undefined;
-    if (late !== undefined) afterSeq = Math.min(afterSeq, late - 1);
-    for (;;) {
-      const page = await this.history({ afterSeq, limit: LIMITS.historyMax });
-      if (room !== this.room) return;
-      this.sequencer.pass(gapsOf(page));
-      for (const message of page.messages) this.sequencer.accept(message);
-      const more = page.hasMore ?? page.messages.length >= LIMITS.historyMax;
-      // The next page starts after this one's last seq (which moves on even past a hole: expired messages), or
-      // after the last seq delivered when messages held above it already reach further, unless a skipped seq
-      // below that is still to be read.
-      const last = page.messages.at(-1)?.seq;
-      if (!more || last === undefined || last <= afterSeq) break;
-      const delivered = this.sequencer.lastSeq ?? 0;
-      const skipped = late === undefined ? undefined : this.sequencer.skippedAfter(last);
-      afterSeq = skipped !== undefined && skipped < delivered ? last : Math.max(last, delivered);
-    }
-    // What is still held above a hole that history does not have: a seq taken and never stored (a gap), expired,
-    // or still being stored (a seq is taken before its message is put). It waits HOLE_WAIT_MS from when it was first
-    // seen, history is read once more, then the hole is skipped: a gap is passed, never asked for without end.
-    // Unless a new gap or a resync came while the last page was on its way: then the fill goes round again first.
-    if (!this.sequencer.hasGap || this.refill) return;
-    const waited = this.sequencer.holeAgeMs;
-    if (waited >= HOLE_WAIT_MS) this.sequencer.skipHole();
-    else
-      this.holeTimer ??= setTimeout(() => {
-        this.holeTimer = undefined;
-        if (room === this.room) this.fetchMissing(room);
-      }, HOLE_WAIT_MS - waited);
-  }
-
-  /**
-   * Fills a gap in the background, one fill at a time (a fill asked for meanwhile makes it go round once more), and
-   * none while a join will bring the room's state anyway.
-   */
-  private async fillGap(): Promise<void> {
-    if (this.activity.kind === 'filling') {
-      this.refill = true;
-      return;
-    }
-    if (this.activity.kind !== 'steady') return;
-    const filling: SessionActivity = { kind: 'filling' };
-    this.activity = filling;
-    try {
-      do {
-        this.refill = false;
-        await this.catchUp();
-      } while (this.refill && this.activity === filling);
-    } catch {
-      // The socket closed or the server did not answer: the resume after the reconnect fills the gap.
-    } finally {
-      if (this.activity === filling) {
-        this.activity = { kind: 'steady' };
-        this.refill = false;
-      }
-    }
   }
 }

@@ -76,6 +76,71 @@ function loadedNames(call) {
   return ['*'];
 }
 
+/**
+ * The names `file` uses of the modules it names, given to `use(module, name, file)`: its import and export-from
+ * declarations, `import()` types, and `import()` / `require` calls (the names read off what they load).
+ */
+function recordUses(file, source, use) {
+  const visit = (node) => {
+    if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
+      const to = target(file, node.argument.literal.text);
+      if (to) use(to, node.qualifier ? node.qualifier.getText().split('.')[0] : '*', file);
+    } else if (
+      ts.isCallExpression(node) &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
+        (ts.isIdentifier(node.expression) && node.expression.text === 'require')) &&
+      node.arguments.length === 1 &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
+      const to = target(file, node.arguments[0].text);
+      if (to) for (const name of loadedNames(node)) use(to, name, file);
+    }
+    ts.forEachChild(node, visit);
+  };
+  for (const st of source.statements) {
+    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier) {
+      const to = target(file, st.moduleSpecifier.text);
+      if (!to) continue;
+      const clause = ts.isImportDeclaration(st) ? st.importClause : undefined;
+      if (clause?.namedBindings && ts.isNamespaceImport(clause.namedBindings)) use(to, '*', file);
+      else if (clause?.namedBindings)
+        for (const e of clause.namedBindings.elements) use(to, (e.propertyName ?? e.name).text, file);
+      if (clause?.name) use(to, 'default', file);
+      if (ts.isExportDeclaration(st)) {
+        if (!st.exportClause)
+          use(to, '**', file); // every name, passed on
+        else for (const e of st.exportClause.elements) use(to, (e.propertyName ?? e.name).text, file);
+      }
+      continue;
+    }
+    visit(st);
+  }
+}
+
+/** The exports of a module of functions/ or protocol/, each with whether its doc comment says why tests use it. */
+function exportsOf(file, text, source) {
+  const exported = [];
+  for (const st of source.statements) {
+    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier) continue;
+    const isExported =
+      ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    if (!isExported) continue;
+    const comments = (ts.getLeadingCommentRanges(text, st.getFullStart()) ?? []).map((r) =>
+      text.slice(r.pos, r.end),
+    );
+    const documented = comments.some((c) => c.startsWith('/**') && c.includes(TEST_EXPORT_NOTE));
+    const names = ts.isVariableStatement(st)
+      ? st.declarationList.declarations.map((d) => d.name.getText())
+      : [st.name?.getText()];
+    for (const name of names) if (name) exported.push({ file, name, documented });
+  }
+  return exported;
+}
+
 /** Every export of functions/ and protocol/ with the modules that use it. */
 export function exportUsers() {
   const files = sourceFiles();
@@ -98,56 +163,8 @@ export function exportUsers() {
     const text = readFileSync(join(root, file), 'utf8');
     texts.set(file, text);
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
-    const visit = (node) => {
-      if (
-        ts.isImportTypeNode(node) &&
-        ts.isLiteralTypeNode(node.argument) &&
-        ts.isStringLiteral(node.argument.literal)
-      ) {
-        const to = target(file, node.argument.literal.text);
-        if (to) use(to, node.qualifier ? node.qualifier.getText().split('.')[0] : '*', file);
-      } else if (
-        ts.isCallExpression(node) &&
-        (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
-          (ts.isIdentifier(node.expression) && node.expression.text === 'require')) &&
-        node.arguments.length === 1 &&
-        ts.isStringLiteralLike(node.arguments[0])
-      ) {
-        const to = target(file, node.arguments[0].text);
-        if (to) for (const name of loadedNames(node)) use(to, name, file);
-      }
-      ts.forEachChild(node, visit);
-    };
-    for (const st of source.statements) {
-      if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier) {
-        const to = target(file, st.moduleSpecifier.text);
-        if (!to) continue;
-        const clause = ts.isImportDeclaration(st) ? st.importClause : undefined;
-        if (clause?.namedBindings && ts.isNamespaceImport(clause.namedBindings)) use(to, '*', file);
-        else if (clause?.namedBindings)
-          for (const e of clause.namedBindings.elements) use(to, (e.propertyName ?? e.name).text, file);
-        if (clause?.name) use(to, 'default', file);
-        if (ts.isExportDeclaration(st)) {
-          if (!st.exportClause)
-            use(to, '**', file); // every name, passed on
-          else for (const e of st.exportClause.elements) use(to, (e.propertyName ?? e.name).text, file);
-        }
-        continue;
-      }
-      visit(st);
-      if (!/^(functions|protocol)\//.test(file)) continue;
-      const isExported =
-        ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
-      if (!isExported) continue;
-      const comments = (ts.getLeadingCommentRanges(text, st.getFullStart()) ?? []).map((r) =>
-        text.slice(r.pos, r.end),
-      );
-      const documented = comments.some((c) => c.startsWith('/**') && c.includes(TEST_EXPORT_NOTE));
-      const names = ts.isVariableStatement(st)
-        ? st.declarationList.declarations.map((d) => d.name.getText())
-        : [st.name?.getText()];
-      for (const name of names) if (name) exported.push({ file, name, documented });
-    }
+    recordUses(file, source, use);
+    if (/^(functions|protocol)\//.test(file)) exported.push(...exportsOf(file, text, source));
   }
   const isTest = (f) => f.startsWith('tests/');
   const found = new Map(); // one row per file#name (an overloaded function is several statements)

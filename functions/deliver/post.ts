@@ -7,6 +7,16 @@ import { type Frame, resyncFrame } from './coalescing';
 import { type FramesOutcome, type PostingDeadline, postFrames } from './delivery';
 import type { DynamoFanoutStore } from './dynamoFanout';
 import { BROADCAST_BUDGET_CEILING } from './postBudget';
+import {
+  clearNote,
+  noteAt,
+  noteResync,
+  notesOrNone,
+  RESYNC_PAUSES_MS,
+  RESYNC_ROUND_PAUSES_MS,
+  RESYNC_ROUNDS,
+  tryResync,
+} from './resyncs';
 
 /**
  * Deliver's post: one chunk of a room's members (a Map iteration of statemachines/fanout.asl.json) gets the frames
@@ -27,6 +37,8 @@ import { BROADCAST_BUDGET_CEILING } from './postBudget';
  *    short (RESYNC_ROUND_PAUSES_MS) and the machine runs RESYNC_ROUNDS of them a second apart, so no invocation sits
  *    waiting; elsewhere they run in this invocation. Only a member none of them reach is noted for a resync, which
  *    its next post in the room tells it. So a member refused twice learns within seconds, in a quiet room too.
+ *
+ * Telling a member it missed frames (the resync frame's tries and the notes) is resyncs.ts's.
  *
  * A failed post never fails the execution: only Deliver itself failing (past the state machine's retries) does, and
  * then the fan-out queue delivers the batch again.
@@ -92,24 +104,6 @@ export interface PostDeps {
  * Exported for the bench: the model's closeroom (tools/bench/ownerActions.ts) moves as many at once.
  */
 export const MOVES_AT_ONCE = 16;
-
-/**
- * The pauses before each try of a resync frame to a member the repost could not reach (429/5xx): about 4 s in all,
- * growing, so a member of a throttled stage is told within ~6 s of the first post (the repost comes after 2 s),
- * while a stage throttled for good is not hammered: ten small posts per unreached member at most.
- * Exported for tests: the pauses resyncNow.test.ts expects.
- */
-export const RESYNC_PAUSES_MS = [200, 200, 300, 300, 400, 400, 500, 500, 600, 600];
-/**
- * The tries of one round in the repost machine: a tenth of a second of one invocation.
- * Exported for tests: the pauses resyncNow.test.ts expects.
- */
-export const RESYNC_ROUND_PAUSES_MS = [0, 100];
-/**
- * Rounds of resync tries the repost machine runs, a second apart (statemachines/repost.asl.json): 8 tries in ~3.5 s.
- * Exported for tests: the rounds resyncNow.test.ts expects.
- */
-export const RESYNC_ROUNDS = 4;
 
 /** Seconds between a chunk's post and its repost: long enough for a throttled stage's next second of budget. */
 export const REPOST_WAIT_SECONDS = 2;
@@ -247,42 +241,6 @@ function resyncOwed(input: PostInput, targets: Target[], outcomes: FramesOutcome
   return owed;
 }
 
-/**
- * Posts a `resync` frame alone to each owed member, trying again after each of `pauses` while some are left (and
- * Deliver's deadline allows): the members reached (who now fetch what they missed from history), those left, and
- * those found gone.
- */
-async function tryResync(
-  given: PostDeps,
-  roomId: string | null,
-  owedSeqs: Map<string, number>,
-  pauses: readonly number[],
-  deadline?: PostingDeadline,
-): Promise<{ told: Set<string>; left: Map<string, number>; gone: string[] }> {
-  const told = new Set<string>();
-  const gone: string[] = [];
-  if (roomId === null || owedSeqs.size === 0) return { told, left: new Map(), gone };
-  let owed = [...owedSeqs].map(([connectionId, afterSeq]) => ({
-    connectionId,
-    afterSeq,
-    frames: [resyncFrame(roomId, afterSeq)],
-  }));
-  const pause = given.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (const ms of pauses) {
-    if (owed.length === 0) break;
-    if (deadline !== undefined && given.now() + ms >= deadline.stopAt) break;
-    if (ms > 0) await pause(ms);
-    const results = await postFrames(given.notifier, owed, deadline);
-    for (const [i, r] of results.entries()) {
-      if (r.outcome === 'delivered') told.add(r.connectionId);
-      if (r.outcome === 'gone') gone.push((owed[i] as { connectionId: string }).connectionId);
-    }
-    owed = owed.filter((_, i) => results[i]?.outcome === 'retry');
-  }
-  if (told.size > 0) metrics.addMetric(METRIC.resyncsTold, MetricUnit.Count, told.size);
-  return { told, left: new Map(owed.map((o) => [o.connectionId, o.afterSeq])), gone };
-}
-
 /** Frames of the input a member has after its outcome (its resync frame, if it had one, not counted). */
 const hasOf = (target: Target, outcome: FramesOutcome) =>
   target.from + Math.max(0, outcome.confirmed - (target.resyncAfter === undefined ? 0 : 1));
@@ -363,65 +321,6 @@ async function settle(
   };
 }
 
-/**
- * Notes a member that misses a frame of the room's messages: it resyncs after the seq before that frame's first.
- * A member that misses only frames that are no message (presence, a room's broadcast) or an everyone-broadcast is
- * not noted: they are state, which the client reads again on reconnecting, not history.
- */
-async function noteResync(
-  given: PostDeps,
-  input: PostInput,
-  connectionId: string,
-  has: number,
-): Promise<boolean> {
-  const missed = input.frames.slice(has).find((f) => f.messages > 0 && f.firstSeq !== undefined);
-  if (input.roomId === null || missed === undefined) return false;
-  return noteAt(given, input.roomId, connectionId, (missed.firstSeq as number) - 1);
-}
-
-/** The note itself: the member resyncs after `afterSeq`; false when it could not be written. */
-async function noteAt(
-  given: PostDeps,
-  roomId: string,
-  connectionId: string,
-  afterSeq: number,
-): Promise<boolean> {
-  try {
-    await given.store.markResync(roomId, connectionId, afterSeq);
-    metrics.addMetric(METRIC.resyncsOwed, MetricUnit.Count, 1);
-    return true;
-  } catch (error) {
-    // The member still finds the gap from the next message's seq and fills it from history (docs/CLIENT.md).
-    logger.warn('resync note not written', { roomId, connectionId, error });
-    return false;
-  }
-}
-
-/**
- * The room's resync notes, or none when they cannot be read (after the store's retries): the chunk is posted without
- * resync frames, and each note stays for the member's next post, which tells it; meanwhile the member finds its gap
- * from this post's seq and fills it from history (docs/CLIENT.md). Throwing instead would fail the execution after
- * the room's other chunks were posted, and the queue would hand the batch out again: every member posted twice.
- */
-async function notesOrNone(given: PostDeps, roomId: string): Promise<Record<string, number>> {
-  try {
-    return await given.store.resyncNotes(roomId);
-  } catch (error) {
-    logger.warn('resync notes not read: the chunk is posted without them', { roomId, error });
-    return {};
-  }
-}
-
-async function clearNote(given: PostDeps, roomId: string, target: Target): Promise<void> {
-  try {
-    await given.store.clearResync(roomId, target.connectionId, target.resyncAfter as number);
-  } catch (error) {
-    // Left in place, the note sends one more resync frame with the member's next post: harmless.
-    logger.warn('resync note not cleared', { roomId, connectionId: target.connectionId, error });
-  }
-}
-
-/** The post's metrics and its one log line. */
 /** The message ids a chunk's frames carry, for its log line: a message's journey is followed by its id. */
 function messageIdsIn(frames: Frame[]): string[] {
   return frames.flatMap((frame) => {
@@ -438,6 +337,7 @@ function messageIdsIn(frames: Frame[]): string[] {
   });
 }
 
+/** The post's metrics and its one log line. */
 function record(summary: {
   messageIds: string[];
   targets: number;

@@ -28,7 +28,7 @@ export interface FirstReads {
   attachments?: Attachment[];
 }
 
-/** What the sender stated of its message (sending.ts SendInput). */
+/** What the sender stated of its message (sendTypes.ts SendInput). */
 interface ComposeInput {
   clientMsgId?: string;
   replyTo?: number;

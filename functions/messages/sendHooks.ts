@@ -6,8 +6,9 @@ import type { StoredMessage } from './changeFrames';
 /**
  * The send path's extension points. A feature that takes part in sending a message (fields of its own in the frame,
  * a read before the seq, fields of the stored message, a write beside it, a notice after it) registers a SendHook
- * (sendFeatures.ts lists them); the send path (sendmessage.ts, sending.ts, composing.ts) runs whatever is registered
- * and names none of them. For each send, phase after phase, each phase over the hooks in the order they are listed:
+ * (sendFeatures.ts lists them); the send path (sendmessage.ts, sending.ts, sendAttempts.ts, sendTypes.ts,
+ * composing.ts) runs whatever is registered and names none of them. For each send, phase after phase, each phase
+ * over the hooks in the order they are listed:
  *
  * 1. `begin`: the frame, before the sender's connection is read: checks the hook's own fields and may refuse (throws
  *    an error frame's error, BadRequest or its own), may give the text to store instead; answers the hook's part in

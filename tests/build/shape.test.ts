@@ -219,31 +219,134 @@ it('finds a cycle between two feature folders through any of their modules', () 
 });
 
 /**
- * The product's size: no source file of functions/, protocol/, client/ (its sources, not dist/) or web/ over
- * FILE_LINES lines, no function over FUNCTION_LINES. Past that a reader cannot hold a file or a function in view,
- * and one that long mixes several rules: it is cut where its meaning divides, the caps say when to look for the cut.
- * A function's length is its lines from first to last, functions nested in it counted in it as they are in the text.
+ * The house's size: no source file of the product (functions/, protocol/, client/'s sources, not dist/, web/'s
+ * modules) over PRODUCT_FILE_LINES lines, none of the workshops (tools/, scripts/) or of web/'s style sheets over
+ * FILE_LINES, and no function anywhere of them over FUNCTION_LINES. Past that a reader cannot hold a file or a function
+ * in view, and one that long mixes several rules: it is cut where its meaning divides, the caps say when to look for
+ * the cut. The product keeps headroom below the workshops' cap, so a feature's next change does not cut a file where
+ * the limit falls. A function's length is its lines from first to last, functions nested in it counted in it as they
+ * are in the text. What breaks a cap today and is not split yet is in SIZE_EXCEPTIONS, each with why.
  */
+const PRODUCT_FILE_LINES = 450;
 const FILE_LINES = 500;
 const FUNCTION_LINES = 80;
 
-/** The product's sources as git knows them: client/dist and declaration files are built, not written. */
-function productSources(): string[] {
-  return sourceFiles().filter(
-    (file) =>
-      /^(functions|protocol)\/.+\.ts$/.test(file) ||
-      /^client\/[^/]+\.ts$/.test(file) ||
-      /^web\/[^/]+\.js$/.test(file),
-  );
+/** Which cap a file is held to: the product's, the workshops' (code), or a style sheet's (lines only); else none. */
+function sizeRuleOf(file: string): 'product' | 'workshop' | 'stylesheet' | undefined {
+  if (
+    /^(functions|protocol)\/.+\.ts$/.test(file) ||
+    /^client\/[^/]+\.ts$/.test(file) ||
+    /^web\/[^/]+\.js$/.test(file)
+  )
+    return 'product';
+  if (/^(tools|scripts)\/.+\.(ts|mjs|cjs|js)$/.test(file)) return 'workshop';
+  if (/^web\/.+\.css$/.test(file)) return 'stylesheet';
+  return undefined;
 }
 
-/** Each file over FILE_LINES and each function over FUNCTION_LINES in `text`, as `file:line: what (n lines)`. */
-function oversized(file: string, text: string): string[] {
+/**
+ * What breaks a cap today, keyed `file` (the file's lines) or `file name` (a function; `function` for one without a
+ * name), each with why it is not split yet. An entry whose file or function fits again fails the test until it is
+ * taken out, so the list only shrinks.
+ */
+const SIZE_EXCEPTIONS: Record<string, string> = {
+  'scripts/check-stack.mjs main':
+    'the deployed-stack check as one script run, its steps in order; split with its next check',
+  'tools/bench/fanout.ts':
+    "the fan-out bench's CLI, child-process runner and model bench in one file: to split by mode",
+  'tools/bench/fanout.ts runRoom': "one room's bench run (cloud, clients, sends, waits) as one sequence",
+  'tools/bench/fanout.ts runModelBench':
+    "the model bench's table of runs and its print, to move beside the model",
+  'tools/bench/fanout.ts main': 'the bench CLI: options, runs per latency and room size, the report',
+  'tools/bench/modelAssembly.ts assembleResult':
+    "the model's result rows, one field each; to be grouped by hop",
+  'tools/bench/modelExecution.ts executions':
+    "a closure over the run's shared counters holding its Express executions",
+  'tools/bench/modelExecution.ts execute':
+    "one execution's states in order (Prepare, Map Rooms, posts, cursor)",
+  'tools/bench/modelReader.ts roomReader': "a closure over the run's state holding the room-log reader",
+  'tools/bench/modelReader.ts readRoom':
+    'the reader of functions/deliver/roomLog.ts readRoom, modelled step for step',
+  'tools/bench/modelSendPath.ts sendPath':
+    "a closure over the run's state holding the send path's hops in order",
+  'tools/bench/modelSetup.ts setUpModel':
+    "the run's shared state built in one place so the parts share one clock",
+  'tools/bench/options.ts parseOptions': "the bench's flags, one case each",
+  'tools/bench/ownerActions.ts runOnce':
+    'one owner-action bench run as one sequence (setup, action, waits, report)',
+  'tools/bench/stackLimits.ts stackLimits': "the deployed stack's limits read one per line",
+  'tools/cost/designs.ts':
+    "every design's cost lines side by side for comparison; to split one design a file",
+  'tools/cost/designs.ts wakeDrafts': "the wake design's cost lines, one per hop",
+  'tools/infra/template.ts': 'the template reader for the local cloud: to split by resource kind',
+  'tools/infra/template.ts eventRules': 'every EventBridge rule form the template uses, read in one pass',
+  'tools/infra/template.ts queues': 'queues and their pipes read together (a pipe names its queue)',
+  'tools/infra/template.ts function': 'the per-queue reader inside `queues`',
+  'tools/infra/template.ts pipes': 'every Pipe property the template uses, read in one pass',
+  'tools/local/cli.ts parse': "the local cloud's flags, one case each",
+  'tools/local/cloud.ts startLocalCloud': "the local cloud's start: every service in dependency order",
+  'tools/local/cloudServices.ts': "every service's start for the local cloud: to split one service a file",
+  'tools/local/cloudServices.ts startStepFunctions':
+    "the state machines' host and its wiring to the other twins",
+  'tools/local/cloudServices.ts startApiGateway':
+    "the WebSocket API twin's wiring (routes, authorizer, integrations)",
+  'tools/local/dynamoFaults.ts startDynamoFaultProxy':
+    "the fault proxy's request loop (throttles, conflicts, delays)",
+  'tools/local/dynamoKeyThroughput.ts createKeyThroughput':
+    "a closure over the per-key counters DynamoDB's quota reads",
+  'tools/local/dynamoTransactions.ts':
+    "TransactWriteItems' twin: its checks and AWS's cancellation reasons together",
+  'tools/local/dynamodb.ts': 'the DynamoDB twin over dynalite (patches, limits, front): to split by concern',
+  'tools/local/dynamodb.ts patchDynaliteIndexKeys':
+    "one patch of dynalite's index code, kept whole to match its source",
+  'tools/local/dynamodb.ts frontRequests':
+    "the front that enforces AWS's limits dynalite lacks, one check per action",
+  'tools/local/dynamodb.ts startDynamo': "the twin's start: dynalite, its patches and the front in order",
+  'tools/local/eventbridge.ts':
+    'the EventBridge twin (patterns, rules, targets, archive): to split by concern',
+  'tools/local/eventbridge.ts createEventBridge': "a closure over the bus's rules and targets",
+  'tools/local/iam/sigv4.ts verify': "SigV4's verification in the order the spec gives its steps",
+  'tools/local/oidc.ts':
+    "the development OIDC issuer's endpoints (discovery, JWKS, authorize, token) in one file",
+  'tools/local/payloadLimit.ts withPayloadChecks': "every service's payload limits checked in one wrapper",
+  'tools/local/pushService.ts startPushServiceStandIn': "the Web Push stand-in's one HTTP server",
+  'tools/local/s3.ts': 'the S3 twin: to split by operation (POST policy, presigned GET, CORS)',
+  'tools/local/s3.ts createLocalS3': "a closure over the buckets' objects that holds every operation",
+  'tools/local/s3.ts postObject': "the POST policy's checks in the order S3 applies them",
+  'tools/local/s3.ts presignedCaller': "a presigned URL's checks in the order S3 applies them",
+  'tools/local/s3.ts serve': "the twin's HTTP routing, one case per operation",
+  'tools/local/sqs.ts':
+    "the SQS twin (FIFO groups, visibility, redrive, pipes' batching): to split by concern",
+  'tools/local/sqs.ts send': "SendMessage's checks and FIFO deduplication as SQS applies them",
+  'tools/local/ssm.ts createLocalSsm': 'a closure over the parameters that holds every SSM action',
+  'tools/local/stepFunctionsHost.ts startStepFunctionsThread':
+    "the worker thread's start and its message protocol",
+  'tools/local/stepFunctionsThread.ts main': "the worker thread's loop over the host's messages",
+  'web/panels.css': "split in progress (the web chat's CSS by feature, issue 73 item 4)",
+  'web/ui.js': 'split in progress (message rendering leaves ui.js, issue 73 item 4)',
+};
+
+/** The sources the size rules hold, as git knows them: client/dist and declaration files are built, not written. */
+function sizedSources(): string[] {
+  return sourceFiles().filter((file) => sizeRuleOf(file) !== undefined);
+}
+
+/** A file or function over its cap: its SIZE_EXCEPTIONS key and where it is, as `file:line: what (n lines)`. */
+interface Oversize {
+  key: string;
+  where: string;
+}
+
+/** Each file over its cap and each function over FUNCTION_LINES in `text` (a style sheet: its lines only). */
+function oversized(file: string, text: string): Oversize[] {
+  const rule = sizeRuleOf(file) ?? 'workshop';
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const lineOf = (position: number) => source.getLineAndCharacterOfPosition(position).line + 1;
-  const found: string[] = [];
+  const found: Oversize[] = [];
   const lines = lineOf(source.getEnd() - (text.endsWith('\n') ? 1 : 0));
-  if (lines > FILE_LINES) found.push(`${file}: file (${lines} lines)`);
+  const cap = rule === 'product' ? PRODUCT_FILE_LINES : FILE_LINES;
+  if (lines > cap) found.push({ key: file, where: `${file}: file (${lines} lines)` });
+  if (rule === 'stylesheet') return found;
   const visit = (node: ts.Node) => {
     if (
       ts.isFunctionDeclaration(node) ||
@@ -256,7 +359,8 @@ function oversized(file: string, text: string): string[] {
       const length = lineOf(node.getEnd()) - start + 1;
       const named = node.name ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name : undefined);
       const name = named?.getText(source) ?? 'function';
-      if (length > FUNCTION_LINES) found.push(`${file}:${start}: ${name} (${length} lines)`);
+      if (length > FUNCTION_LINES)
+        found.push({ key: `${file} ${name}`, where: `${file}:${start}: ${name} (${length} lines)` });
     }
     ts.forEachChild(node, visit);
   };
@@ -264,22 +368,58 @@ function oversized(file: string, text: string): string[] {
   return found;
 }
 
-it(`keeps product files within ${FILE_LINES} lines and functions within ${FUNCTION_LINES}`, () => {
-  const files = productSources();
-  expect(files).toContain('functions/messages/sending.ts');
-  expect(files).toContain('web/emojiPicker.js');
-  expect(files).toContain('client/members.ts');
-  expect(files).not.toContainEqual(expect.stringMatching(/^client\/dist\/|\.d\.ts$/));
-  expect(files.flatMap((file) => oversized(file, readFileSync(join(root, file), 'utf8')))).toEqual([]);
+const where = (found: Oversize[]) => found.map((o) => o.where);
+
+describe(`files within ${PRODUCT_FILE_LINES} lines (product) or ${FILE_LINES} (tools, scripts, CSS), functions within ${FUNCTION_LINES}`, () => {
+  const files = sizedSources();
+  const found = files.flatMap((file) => oversized(file, readFileSync(join(root, file), 'utf8')));
+
+  it('holds the product, the workshops and the style sheets', () => {
+    expect(files).toContain('functions/messages/sending.ts');
+    expect(files).toContain('web/emojiPicker.js');
+    expect(files).toContain('client/members.ts');
+    expect(files).toContain('tools/local/s3.ts');
+    expect(files).toContain('scripts/build.mjs');
+    expect(files).toContain('web/panels.css');
+    expect(files).not.toContainEqual(expect.stringMatching(/^client\/dist\/|\.d\.ts$/));
+  });
+
+  it('finds nothing over its cap but the listed exceptions', () => {
+    expect(where(found.filter((o) => SIZE_EXCEPTIONS[o.key] === undefined))).toEqual([]);
+  });
+
+  it('lists no exception that fits again (take its entry out)', () => {
+    const over = new Set(found.map((o) => o.key));
+    expect(Object.keys(SIZE_EXCEPTIONS).filter((key) => !over.has(key))).toEqual([]);
+  });
+
+  it('gives each exception its reason on one line', () => {
+    expect(
+      Object.entries(SIZE_EXCEPTIONS).filter(([, why]) => why.trim().length < 10 || why.includes('\n')),
+    ).toEqual([]);
+  });
 });
 
-it('names an oversized function and file by file:line', () => {
+it('names an oversized function and file by file:line, at the cap of its kind', () => {
   const body = Array.from({ length: FUNCTION_LINES - 1 }, (_, i) => `  const a${i} = ${i};`).join('\n');
   const fits = `export function fits() {\n${body.split('\n').slice(1).join('\n')}\n}\n`;
   const long = `const x = 1;\nexport const long = () => {\n${body}\n};\n`;
-  expect(oversized('a.ts', fits)).toEqual([]);
-  expect(oversized('b.ts', long)).toEqual([`b.ts:2: long (${FUNCTION_LINES + 1} lines)`]);
-  expect(oversized('c.ts', `${'\n'.repeat(FILE_LINES)}x;\n`)).toEqual([
-    `c.ts: file (${FILE_LINES + 1} lines)`,
+  expect(oversized('functions/a.ts', fits)).toEqual([]);
+  expect(oversized('tools/b.ts', long)).toEqual([
+    { key: 'tools/b.ts long', where: `tools/b.ts:2: long (${FUNCTION_LINES + 1} lines)` },
+  ]);
+  const lines = (n: number) => `${'\n'.repeat(n - 1)}x;\n`;
+  expect(where(oversized('client/c.ts', lines(PRODUCT_FILE_LINES)))).toEqual([]);
+  expect(where(oversized('client/c.ts', lines(PRODUCT_FILE_LINES + 1)))).toEqual([
+    `client/c.ts: file (${PRODUCT_FILE_LINES + 1} lines)`,
+  ]);
+  expect(where(oversized('scripts/d.mjs', lines(PRODUCT_FILE_LINES + 1)))).toEqual([]);
+  expect(where(oversized('scripts/d.mjs', lines(FILE_LINES + 1)))).toEqual([
+    `scripts/d.mjs: file (${FILE_LINES + 1} lines)`,
+  ]);
+  // A style sheet: its lines only, held to the workshops' cap.
+  expect(where(oversized('web/e.css', `a {\n${body}\n}\n`))).toEqual([]);
+  expect(where(oversized('web/e.css', lines(FILE_LINES + 1)))).toEqual([
+    `web/e.css: file (${FILE_LINES + 1} lines)`,
   ]);
 });

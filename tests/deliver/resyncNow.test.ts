@@ -1,4 +1,5 @@
-import { post, RESYNC_PAUSES_MS, RESYNC_ROUND_PAUSES_MS, RESYNC_ROUNDS } from '#deliver/post';
+import { post } from '#deliver/post';
+import { RESYNC_PAUSES_MS, RESYNC_ROUND_PAUSES_MS, RESYNC_ROUNDS } from '#deliver/resyncs';
 import { postStage } from '../helpers/fanoutMachine';
 
 /**

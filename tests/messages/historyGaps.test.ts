@@ -2,7 +2,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SlowMode } from '#core/errors';
 import { DynamoMessageStore } from '#messages/dynamoMessages';
 import { history } from '#messages/roomHistory';
-import { type SendDeps, sendMessage } from '#messages/sending';
+import { sendMessage } from '#messages/sending';
+import type { SendDeps } from '#messages/sendTypes';
 import { connectionStore, seatSender, sendStore, templateTables } from '../helpers/templateTables';
 
 /**

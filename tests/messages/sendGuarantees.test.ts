@@ -3,7 +3,8 @@ import { busyFrom, PublishFailed } from '#core/errors';
 import type { ChatEvent, EventPublisher } from '#core/ports';
 import { DynamoMessageStore } from '#messages/dynamoMessages';
 import type { DynamoSendStore } from '#messages/dynamoSends';
-import { type SendDeps, sendMessage } from '#messages/sending';
+import { sendMessage } from '#messages/sending';
+import type { SendDeps } from '#messages/sendTypes';
 import { connectionStore, seatSender, sendStore, templateTables } from '../helpers/templateTables';
 
 /**

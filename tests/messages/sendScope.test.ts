@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { connect } from '#core/identity/connections';
 import { parseResumeToken } from '#core/protocol';
-import { type SendDeps, sendMessage } from '#messages/sending';
+import { sendMessage } from '#messages/sending';
+import type { SendDeps } from '#messages/sendTypes';
 import { connectionStore, sendStore, templateTables } from '../helpers/templateTables';
 
 /**

@@ -1,7 +1,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { connect } from '#core/identity/connections';
-import { type SendDeps, sendMessage } from '#messages/sending';
+import { sendMessage } from '#messages/sending';
 import { withSendSettings } from '#messages/sendSettings';
+import type { SendDeps } from '#messages/sendTypes';
 import { connectionStore, sendStore, templateTables } from '../helpers/templateTables';
 import { withSettings } from '../helpers/unitSettings';
 

@@ -3,7 +3,8 @@ import { DynamoConnectionStore } from '#core/aws/connections';
 import type { EventPublisher, RoomWake } from '#core/ports';
 import { AWAKE_STALE_MS } from '#messages/appending';
 import { DynamoSendStore } from '#messages/dynamoSends';
-import { type SendDeps, sendMessage } from '#messages/sending';
+import { sendMessage } from '#messages/sending';
+import type { SendDeps } from '#messages/sendTypes';
 import { templateTables } from '../helpers/templateTables';
 
 /**
