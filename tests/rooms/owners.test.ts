@@ -3,8 +3,8 @@ import type { ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
 import type { Connection, Room } from '#core/ports';
 import { sendMessage } from '#messages/sending';
+import { closeRoom, removeMember, rotateKey } from '#moderation/owners';
 import { joinRoom } from '#rooms/joining';
-import { closeRoom, removeMember, rotateKey } from '#rooms/owners';
 import { createRoom } from '#rooms/rooms';
 import { roomFanoutStandIn } from '../helpers/roomFanoutStandIn';
 import {
