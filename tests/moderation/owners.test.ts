@@ -247,7 +247,8 @@ describe('closeroom', () => {
     const { w, owner, bob, carol, roomId, key } = await roomOfThree();
     const reply = await closeRoom(w.deps, owner.connectionId);
     expect(reply).toMatchObject({ type: 'roomclosed', roomId });
-    // Told and moved by the room's fan-out (its stand-in here; tests/rooms/ownerFanout.test.ts runs the machine).
+    // Told and moved by the room's fan-out (its stand-in here; tests/moderation/ownerFanout.test.ts runs the
+    // machine).
     expect(w.published).toContainEqual(
       expect.objectContaining({ type: 'Broadcast', roomId, movesOut: expect.any(String) }),
     );
