@@ -108,7 +108,7 @@ export class RoomClosed extends ChatError {
 
 export class Forbidden extends worded('Forbidden', 'FORBIDDEN', 403) {}
 
-/** A moderator muted the member in this room (functions/rooms/moderation.ts). No strike: it is the room's rule. */
+/** A moderator muted the member in this room (functions/moderation/moderation.ts). No strike: it is the room's rule. */
 export class Muted extends ChatError {
   override readonly name = 'Muted';
   override readonly strike = false;
@@ -127,7 +127,7 @@ export class Muted extends ChatError {
   }
 }
 
-/** The member is banned from the room (functions/rooms/moderation.ts): no join, no post. No strike. */
+/** The member is banned from the room (functions/moderation/moderation.ts): no join, no post. No strike. */
 export class Banned extends ChatError {
   override readonly name = 'Banned';
   override readonly strike = false;

@@ -39,7 +39,7 @@ export const LISTED_ROOM_ATTRIBUTES = [
   'closedAt',
   'ownerId',
   'keyRequired',
-  // The key's id, never the key (rooms.ts keyIdOf): the owner's current key is on its own membership (owners.ts).
+  // The key's id, never the key (rooms.ts keyIdOf): the owner's current key is on its own membership (moderation/owners.ts).
   'keyId',
   'dmMembers',
   'dmNames',

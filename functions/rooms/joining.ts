@@ -12,9 +12,9 @@ import { roomInfoOf } from '#directory/directory';
 import { isStoredChange, type StoredMessage } from '#messages/changeFrames';
 import type { MessagePorts } from '#messages/ports';
 import { framesFor, withQuotes } from '#messages/roomHistory';
+import { moderationShown } from '#moderation/moderation';
 import { logger } from '#platform/powertools';
 import type { AuthorProfile } from '#protocol';
-import { moderationShown } from './moderation';
 import { baseName, confusable, disambiguate } from './names';
 import type { RoomEntry } from './ports';
 import { announceMove, type LobbyOption, memberList, moveTo } from './rooms';
@@ -219,7 +219,8 @@ export async function joinRoom(
     roomId,
     options,
   );
-  // A member banned from the room (moderation.ts) is refused, whatever key it came with: by its identity in the room.
+  // A member banned from the room (moderation/moderation.ts) is refused, whatever key it came with: by its identity
+  // in the room.
   const key = memberKey(roomId, senderOf(current));
   if (room && roomId !== LOBBY && bannedBy(room, key, ban)) throw new Banned(roomId);
   const chosen = current.chosenName ?? current.username;

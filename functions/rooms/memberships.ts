@@ -200,7 +200,7 @@ function stillMember(membership: Membership, room: Room | undefined, now: Date):
 }
 
 /**
- * The key to rejoin with: the one on the membership, which for the room's owner is the current one (owners.ts
+ * The key to rejoin with: the one on the membership, which for the room's owner is the current one (moderation/owners.ts
  * writes it to the owner's membership with each rotation).
  */
 function inviteKeyFor(membership: Membership): { inviteKey?: string } {

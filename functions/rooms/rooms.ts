@@ -122,7 +122,7 @@ export async function createRoom(
         lastSeq: 0,
         // Its creator's key in it, as a join gives it: the creator's messages are told by it (threads, edits).
         memberKey: memberKey(roomId, senderOf(connection)),
-        // Its creator owns it (moderation.ts): the page offers it the owner's moderation.
+        // Its creator owns it (moderation/moderation.ts): the page offers it the owner's moderation.
         role: 'owner',
       };
     }

@@ -181,7 +181,7 @@ async function followOne(
   if (!room) throw new RoomNotFound(roomId);
   const end = roomEnd(room, deps.now());
   if (end) throw new RoomClosed(roomId, end);
-  // A member banned from the room (moderation.ts) follows it no more than it joins it.
+  // A member banned from the room (moderation/moderation.ts) follows it no more than it joins it.
   if (known === undefined) {
     const key = memberKey(roomId, senderOf(connection));
     if (bannedBy(room, key, await deps.rooms.banOf(roomId, key))) throw new Banned(roomId);

@@ -84,7 +84,7 @@ const CHANGE_KIND_LISTS: Record<string, (action: string, event: string) => boole
 const ROUTE_LISTS: Record<string, (key: string) => boolean> = {
   'protocol/moderation.ts': (key) => ([...ACTIONS, ...ONE_WAY_ACTIONS] as readonly string[]).includes(key),
   'protocol/asyncapi.yaml': (key) => key in asyncapi.operations,
-  'functions/rooms/index.ts': (key) => declaredKeys.includes(key),
+  'functions/moderation/index.ts': (key) => declaredKeys.includes(key),
   'template.yaml': (key) => templateRoutes.some((r) => r.routeKey === key),
   'client/roomcast.ts': (key) => clientSources.includes(`action: '${key}'`),
   'tests/core/chatCoverage.test.ts': (key) => coverage.includes(`'${key}'`),

@@ -5,7 +5,7 @@ import type { ChatEvent, ChatPorts } from '#core/ports';
  * and no seq (a `Broadcast` with a room: an owner's notice, a room's change) is posted, when published, to the members
  * the room index lists, less those showing a name the room removed, read strongly consistent after the event, as
  * Prepare filters its Query (functions/deliver/prepare.ts removedFilter). Every event is kept in `published`.
- * tests/rooms/ownerFanout.test.ts runs the same notices through the real fan-out machine.
+ * tests/moderation/ownerFanout.test.ts runs the same notices through the real fan-out machine.
  */
 export function roomFanoutStandIn(ports: Pick<ChatPorts, 'connections' | 'rooms' | 'notifier'>) {
   const published: ChatEvent[] = [];

@@ -153,7 +153,8 @@ it("roles: carol made moderator deletes bob's message for everyone and mutes him
   expect(await status.textContent()).toMatch(/^You are muted in this room until \d{1,2}:\d{2}/);
   expect(await bob.getByTestId('composer-input').isDisabled()).toBe(true);
 
-  // The owner is out of her reach: her row offers a moderator nothing (the server refuses it: tests/rooms/moderation).
+  // The owner is out of her reach: her row offers a moderator nothing (the server refuses it:
+  // tests/moderation/moderation).
   expect(await member(carol, 'alice3').getByTestId('member-moderate').count()).toBe(0);
   expect(await alice.getByTestId('composer-input').isDisabled()).toBe(false);
   await say(alice, 'still the owner');

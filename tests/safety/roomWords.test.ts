@@ -2,8 +2,8 @@ import type { ChatClient, Frame } from '../helpers/chatClient';
 import { signedInCloud } from '../helpers/signedIn';
 
 /**
- * A room's own filtered words (`roomwords`, functions/rooms/moderation.ts; checked after a send's or an edit's take,
- * messages/appending.ts), through the local cloud with sign-in: only the owner sets them; a message or an edit
+ * A room's own filtered words (`roomwords`, functions/moderation/moderation.ts; checked after a send's or an edit's
+ * take, messages/appending.ts), through the local cloud with sign-in: only the owner sets them; a message or an edit
  * holding one, in any spelling the filter folds, is refused FILTERED and nothing of it reaches the room, while the
  * room's next message does; another room is not filtered by them; [] clears them.
  */

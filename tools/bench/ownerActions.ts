@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- --aws-profile aws --model owners`: an owner's `removemember` and `closeroom` in one big room, on
  * the model of the stack on AWS (tools/bench/awsModel.ts). Each action is the route's own calls, counted from its
- * code (functions/rooms/owners.ts and its ports) and drawn from the AWS profile's latencies as the send path draws a
- * message's, then its one room event through the fan-out the model already runs (modelPosting.ts: the index's keys,
+ * code (functions/moderation/owners.ts and its ports) and drawn from the AWS profile's latencies as the send path
+ * draws a message's, then its one room event through the fan-out the model already runs (modelPosting.ts: the index's keys,
  * chunks of FanoutChunkSize, Deliver's invokes, the posting budget, the account's requests a second). Reported: the
  * route's answer against its deadlines, the time until the room's last member is told, and for `closeroom` until
  * the last one is moved to the lobby (deliver/post.ts moveOutIfClosed: four item writes a member, MOVES_AT_ONCE of

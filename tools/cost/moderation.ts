@@ -1,5 +1,5 @@
-// What moderation costs per million (functions/rooms/moderation.ts, core/moderation.ts): the owner's and moderators'
-// actions, each one conditional write to the room's item plus an audit row, and slow mode's turn on a member's message.
+// What moderation costs per million (functions/moderation/moderation.ts, core/moderation.ts): the owner's and
+// moderators' actions, each one conditional write to the room's item plus an audit row, and slow mode's turn on a member's message.
 // A mute costs a send nothing: it is in the condition of the write that takes the seq.
 
 import { pageReadUnits, writeUnits } from './metering';

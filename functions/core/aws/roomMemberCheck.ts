@@ -16,7 +16,7 @@ export interface RoomNoticeCheck {
 
 /**
  * The memberships table read by key, strongly consistent (one BatchGetItem, ≤ 100 keys): a removal or ban deletes
- * the removed person's membership in its own step (rooms/owners.ts), so a mention's notice, a thread's notice and a
+ * the removed person's membership in its own step (moderation/owners.ts), so a mention's notice, a thread's notice and a
  * push stop reaching them at once, whatever the room index or a thread's follower list still holds.
  */
 export class DynamoRoomMemberCheck implements RoomMemberCheck, RoomNoticeCheck {

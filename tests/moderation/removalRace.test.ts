@@ -4,9 +4,9 @@ import { type DynamoRoomStore, ROOM_GATE_TTL_SECONDS, ROOM_GATES, roomGateOf } f
 import { busyFrom, type ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
 import type { Connection } from '#core/ports';
+import { removeMember, rotateKey } from '#moderation/owners';
 import type { DynamoRoomEntry } from '#rooms/dynamoEntry';
 import { joinRoom } from '#rooms/joining';
-import { removeMember, rotateKey } from '#rooms/owners';
 import { createRoom, leaveRoom } from '#rooms/rooms';
 import { roomFanoutStandIn } from '../helpers/roomFanoutStandIn';
 import {

@@ -233,7 +233,8 @@ export async function unmute(deps: ModerationDeps, connectionId: string, name: s
 /**
  * ban: the member is removed as `removemember` removes it (moved to the lobby, the invite key rotated, its name
  * refused) and its key in the room is banned in the same transaction (its ban item, core/moderation.ts): a join of
- * the room by that identity is refused BANNED (joining.ts, guard.ts admitJoin), whatever key or name it comes with.
+ * the room by that identity is refused BANNED (rooms/joining.ts, core/limits/guard.ts admitJoin), whatever key or
+ * name it comes with.
  */
 export async function ban(deps: ModerationDeps, connectionId: string, name: string) {
   const caller = await callerIn(deps, connectionId, 'ban members');

@@ -14,7 +14,7 @@ import { roomFrameEvent } from '#core/roomFrames';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { eachAtMost } from '#platform/eachAtMost';
 import { logger } from '#platform/powertools';
-import type { MembershipStore } from './memberships';
+import type { ModerationMemberships } from './ports';
 
 /**
  * What a room's owner (its creator's `userId`: the signed-in user in the token modes, the connection itself in
@@ -33,10 +33,13 @@ export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | '
    * Where a rotation writes the owner's new key (keepOwnersKey), and where a removal forgets the removed person's
    * membership of the room (`leave`): rotatekey, removemember and the moderation routes wire it.
    */
-  memberships?: Pick<MembershipStore, 'rekey'> & Partial<Pick<MembershipStore, 'leave'>>;
+  memberships?: Pick<ModerationMemberships, 'rekey'> & Partial<Pick<ModerationMemberships, 'leave'>>;
   /** A signed-in person's live connections (the user index): a removal moves out every one of them. */
   devices?: UserDevices;
-  /** Puts an owner's or moderator's action on record (sessionHooks.ts auditModeration); absent: none kept. */
+  /**
+   * Puts an owner's or moderator's action on record (core/identity/sessionHooks.ts auditModeration); absent: none
+   * kept.
+   */
   audit?: (row: ModerationRecord) => Promise<void>;
 };
 
@@ -113,7 +116,7 @@ const keyNotice = (room: Room): ChatEvent =>
 
 /**
  * A new invite key for the caller's room; joins with the old key, or by code alone, are refused from now on, those
- * admitted before it included (joining.ts).
+ * admitted before it included (rooms/joining.ts).
  */
 export async function rotateKey(deps: OwnerDeps, connectionId: string) {
   const caller = await requireConnection(deps, connectionId);
@@ -127,8 +130,8 @@ export async function rotateKey(deps: OwnerDeps, connectionId: string) {
 
 /**
  * Writes the room's new key to its owner's membership: `myrooms` gives the owner its current key from there, never
- * reading the room's (memberships.ts). A failed write costs the owner only that entry's key (the reply carries the
- * new one), never the rotation.
+ * reading the room's (rooms/memberships.ts). A failed write costs the owner only that entry's key (the reply
+ * carries the new one), never the rotation.
  */
 async function keepOwnersKey(
   deps: OwnerDeps,
@@ -216,7 +219,7 @@ export async function removeMember(
     throw new BadRequest('You cannot ban yourself: leave the room, or close it.');
   const doing = ban ? 'ban its members' : 'remove its members';
   // The key is rotated, with the name refused, before the person's connections are listed: a join admitted with the
-  // old key fails from the write on (joining.ts), and one that moved in before it is listed below.
+  // old key fails from the write on (rooms/joining.ts), and one that moved in before it is listed below.
   let inviteKey = newInviteKey();
   const rotation = { kind: 'rotateKey' as const, inviteKey, removedName: username };
   let room = await asOwner(

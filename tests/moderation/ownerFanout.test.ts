@@ -1,7 +1,7 @@
 import type { ChatEvent, Connection, Notifier } from '#core/ports';
+import { ban, slowMode } from '#moderation/moderation';
+import { closeRoom, removeMember, rotateKey } from '#moderation/owners';
 import { joinRoom } from '#rooms/joining';
-import { ban, slowMode } from '#rooms/moderation';
-import { closeRoom, removeMember, rotateKey } from '#rooms/owners';
 import { createRoom } from '#rooms/rooms';
 import { useFanoutMachine } from '../helpers/fanoutMachine';
 import {

@@ -7,13 +7,16 @@ import { documentClient } from '#platform/aws/clients';
 import { systemClock } from '#platform/clock';
 import { config } from '#platform/config';
 import type { ModerationDeps } from './moderation';
-import { membershipStore } from './wiring';
+import type { ModerationMemberships } from './ports';
 
-/** The ports of the moderation routes (moderation.ts), with the template's names. */
-export const moderationPorts = (): ModerationDeps => ({
+/**
+ * The ports of the moderation routes (moderation.ts, and removemember's owners.ts), with the template's names;
+ * `memberships` is the hosting function's store (ports.ts).
+ */
+export const moderationPorts = (memberships: ModerationMemberships): ModerationDeps => ({
   connections: connectionStore(),
   rooms: roomStore(),
-  memberships: membershipStore(),
+  memberships,
   devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),
   notifier: notifier(),
   events: presencePublisher(),

@@ -3,8 +3,8 @@ import type { ChatError } from '#core/errors';
 import { admitJoin, type GuardDeps } from '#core/limits/guard';
 import type { Connection, Room } from '#core/ports';
 import { sendMessage } from '#messages/sending';
+import { closeRoom, removeMember, rotateKey } from '#moderation/owners';
 import { joinRoom } from '#rooms/joining';
-import { closeRoom, removeMember, rotateKey } from '#rooms/owners';
 import { createRoom } from '#rooms/rooms';
 import { roomFanoutStandIn } from '../helpers/roomFanoutStandIn';
 import {
@@ -247,7 +247,8 @@ describe('closeroom', () => {
     const { w, owner, bob, carol, roomId, key } = await roomOfThree();
     const reply = await closeRoom(w.deps, owner.connectionId);
     expect(reply).toMatchObject({ type: 'roomclosed', roomId });
-    // Told and moved by the room's fan-out (its stand-in here; tests/rooms/ownerFanout.test.ts runs the machine).
+    // Told and moved by the room's fan-out (its stand-in here; tests/moderation/ownerFanout.test.ts runs the
+    // machine).
     expect(w.published).toContainEqual(
       expect.objectContaining({ type: 'Broadcast', roomId, movesOut: expect.any(String) }),
     );
