@@ -4,7 +4,6 @@ import type {
   JoinedFrame,
   LeftFrame,
   MyRoom,
-  MyRoomFrame,
   NoticeChoice,
   NoticesFrame,
   PresenceFrame,
@@ -18,11 +17,12 @@ import type {
 import { isNoticeChoice, LIMITS, LOBBY } from '../protocol';
 import { RoomcastError } from './errors';
 import type { MemberHooks } from './memberHooks';
-import { listedRoom, MyRooms } from './myRooms';
+import { MyRooms } from './myRooms';
 import { PeopleAsks } from './peopleAsks';
 import { ReadPositions } from './readPositions';
 import type { RoomUnread, SeenFrame } from './room';
 import { Room } from './room';
+import { type ElsewhereHost, roomElsewhere } from './roomsElsewhere';
 import { type RoomToFollow, Subscriptions } from './subscriptions';
 import type { RoomcastClientOptions, StateChange } from './types';
 import { UnreadCounts } from './unreadCounts';
@@ -105,9 +105,8 @@ export class MemberRooms extends PeopleAsks {
       if (!frame) return;
       this.follows(frame);
       this.reads.heard(frame);
-      if (frame.type === 'dmopened') this.onListed((frame as unknown as DmOpenedFrame).room, true);
-      else if (frame.type === 'myroom') this.onMyRoom(frame as Partial<MyRoomFrame>);
-      else if (frame.type === 'read' && frame.requestId === undefined) this.onReadElsewhere(frame);
+      if (roomElsewhere(this.elsewhereHost, frame)) return;
+      if (frame.type === 'read' && frame.requestId === undefined) this.onReadElsewhere(frame);
       else if (frame.type === 'notices' && frame.requestId === undefined) this.onNotices(frame);
       else {
         const roomId = this.counts.counted(frame, this.ownKey);
@@ -367,29 +366,23 @@ export class MemberRooms extends PeopleAsks {
     return answer;
   }
 
-  /** A room joined or created (`room`), or left (`left`), on another device of this person: listed or dropped here. */
-  private onMyRoom(frame: Partial<MyRoomFrame>): void {
-    const room = listedRoom(frame);
-    if (room) this.onListed(room);
-    else if (frame.left === true && typeof frame.roomId === 'string') this.dropRoom(frame.roomId);
-  }
-
-  /** A room new to this person's rooms (a DM opened to it, `dm`, or entered elsewhere): listed first, followed. */
-  private onListed(room: MyRoom, dm = false): void {
-    this.mine.opened(room);
-    if (dm) this.emit('dm', room as DmOpenedFrame['room']);
-    this.emit('rooms', this.mine.list);
-    // Followed at once, so its messages and unread count arrive live: a DM always; a room entered elsewhere only with
-    // `trackRooms` (the web chat), so one person's bots and load tools making many rooms do not each follow them all.
-    if (!dm && !this.options.trackRooms) return;
-    if (!this.subs.following.has(room.roomId))
-      this.subscribe([
-        { roomId: room.roomId, ...(room.inviteKey !== undefined && { key: room.inviteKey }) },
-      ]).then(
+  /** Rooms entered or left on another device of this person, and DMs opened to it (roomsElsewhere.ts). */
+  private readonly elsewhereHost: ElsewhereHost = {
+    trackRooms: () => this.options.trackRooms === true,
+    list: (room, dm) => {
+      this.mine.opened(room);
+      if (dm) this.emit('dm', room as DmOpenedFrame['room']);
+      this.emit('rooms', this.mine.list);
+    },
+    holds: (roomId) => this.subs.following.has(roomId) || roomId === this.hooks.roomId(),
+    follow: (rooms) =>
+      void this.subscribe(rooms).then(
         ({ refused }) => this.subs.reportStillBusy(refused),
         (error: unknown) => this.subs.report(error),
-      );
-  }
+      ),
+    drop: (roomId) => this.dropRoom(roomId),
+    leave: (roomId) => this.leave(roomId),
+  };
 
   /** The live unread count of `roomId`, listed in a myrooms answer or not. */
   unreadOf(roomId: string): RoomUnread {

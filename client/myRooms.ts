@@ -57,12 +57,16 @@ export class MyRooms {
   }
 
   /**
-   * A direct message opened with this user, or a room joined or created on another device of the person (`myroom`):
-   * first in the list (newest activity), in place of any older entry.
+   * A direct message opened with this user, or a room joined or created on another device of the person (`myroom`),
+   * in place of any older entry: where its `activeAt` puts it in the order `myrooms` answers, as the next answer
+   * would list it. One given without `activeAt` is newer than any activity known: first.
    */
   opened(room: DmOpenedFrame['room'] | MyRoom): void {
     this.host.counts.rebase(room);
-    this.rooms = [this.withOwnReads(room), ...this.rooms.filter((r) => r.roomId !== room.roomId)];
+    const rest = this.rooms.filter((r) => r.roomId !== room.roomId);
+    if (room.activeAt === undefined)
+      this.activeAt.set(room.roomId, Math.max(0, ...rest.map((r) => this.keyOf(r) ?? 0)) + 1);
+    this.rooms = this.ordered([this.withOwnReads(room), ...rest]);
   }
 
   /**
@@ -135,13 +139,24 @@ export class MyRooms {
     this.tellUnread(roomId);
   }
 
-  /** Rooms active since the answer first, latest first, ties by code; the others in the order they had. */
+  /**
+   * The server's order: latest activity first (the answer's `activeAt`, or a later event's second), ties by code;
+   * rooms with neither (an answer without `activeAt`) in the order they had, below.
+   */
   private ordered(rooms: MyRoom[]): MyRoom[] {
-    const at = (room: MyRoom) => this.activeAt.get(room.roomId);
     const active = rooms
-      .filter((r) => at(r) !== undefined)
-      .sort((a, b) => (at(b) as number) - (at(a) as number) || (a.roomId < b.roomId ? -1 : 1));
-    return active.length === 0 ? rooms : [...active, ...rooms.filter((r) => at(r) === undefined)];
+      .filter((r) => this.keyOf(r) !== undefined)
+      .sort(
+        (a, b) => (this.keyOf(b) as number) - (this.keyOf(a) as number) || (a.roomId < b.roomId ? -1 : 1),
+      );
+    return active.length === 0 ? rooms : [...active, ...rooms.filter((r) => this.keyOf(r) === undefined)];
+  }
+
+  /** A room's place in the order: the later of its answer's `activeAt` and its latest event since, in seconds. */
+  private keyOf(room: MyRoom): number | undefined {
+    const live = this.activeAt.get(room.roomId);
+    if (room.activeAt === undefined) return live;
+    return live === undefined ? room.activeAt : Math.max(live, room.activeAt);
   }
 
   /** Tells the room's `unread` listeners when its count changed. */
@@ -187,6 +202,7 @@ export function listedRoom(frame: Partial<MyRoomFrame>): MyRoom | undefined {
     lastReadSeq,
     unread,
     ...(name !== undefined && { name }),
+    ...(isCount(room.activeAt) && { activeAt: room.activeAt }),
     ...(typeof dm?.userId === 'string' && { dm }),
   };
 }

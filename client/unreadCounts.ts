@@ -5,8 +5,13 @@ import { CHANGE_FRAME_TYPES, LOBBY, UNREAD_MAX } from '../protocol';
  * Each room's unread count between two `myrooms` answers, counted from the frames the connection gets as the server
  * counts (MemberRooms, members.ts): a message after the read position raises it by one, unless this member sent it
  * (its `authorKey` is the member's key in the room, or its ack names the seq); edits, deletes and reactions do not,
- * and a message deleted before it was read no longer counts.
+ * and a message deleted before it was read no longer counts. A reply in a thread counts only when also sent to the
+ * room (`alsoToRoom`): the room's count is its flow's, thread replies are the Threads view's (docs/DECISIONS.md, "A
+ * room left, placed and counted the same on every device").
  */
+
+/** Whether a message is in the room's flow: not a thread reply, or one also sent to the room. */
+const inFlow = (event: Record<string, unknown>) => event.threadOf === undefined || event.alsoToRoom === true;
 
 /** A room's count as the frames since the last `myrooms` answer left it (RoomCount.unread says how it is read). */
 interface RoomCount {
@@ -97,7 +102,12 @@ export class UnreadCounts {
           if (event.authorKey !== undefined && event.authorKey === ownKey(roomId)) {
             keep(count.own, seq);
             count.others.delete(seq);
-          } else if (seq > count.baseSeq && !count.own.has(seq) && event.deleted === undefined)
+          } else if (
+            seq > count.baseSeq &&
+            !count.own.has(seq) &&
+            event.deleted === undefined &&
+            inFlow(event)
+          )
             keep(count.others, seq);
           break;
         case 'deleted':

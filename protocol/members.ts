@@ -103,6 +103,11 @@ export interface MyRoom {
   lastSeq: number;
   lastReadSeq: number;
   /**
+   * The room's latest activity in epoch seconds, the key "Your rooms" is ordered by (latest first, ties by code): a
+   * room told by `myroom` goes where this puts it. Absent for a room given without it (a `dmopened`): first.
+   */
+  activeAt?: number;
+  /**
    * Messages from others after `lastReadSeq`: not your own, not edits, deletes or reactions, not deleted messages.
    * At most UNREAD_MAX; see `unreadMore`.
    */
@@ -164,9 +169,10 @@ export interface DmOpenedFrame {
 
 /**
  * Pushed to a signed-in person's other connections when a room came into their rooms on one device (a `joinroom` or
- * `createroom` that made the membership) or went out of them (a `leaveroom` on the person's last connection in the
- * room): `room` as `myrooms` would list it, or `left`. Only the person's own connections get it
- * (functions/core/identity/otherDevices.ts); guests learn it from their next `myrooms`.
+ * `createroom` that made the membership) or went out of them (a `leaveroom` on any of the person's connections: a
+ * client following it lets go with its own `leaveroom`, which tells nothing more): `room` as `myrooms` would list
+ * it, or `left`. Only the person's own connections get it (functions/core/identity/otherDevices.ts); guests learn
+ * it from their next `myrooms`.
  */
 export interface MyRoomFrame {
   type: 'myroom';

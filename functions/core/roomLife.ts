@@ -13,6 +13,9 @@ export const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 export const roomTtl = (now: Date, roomIdleDays: number) =>
   epochSeconds(now) + Math.round(roomIdleDays * 86400);
 
+/** The room's latest activity (epoch seconds) its end says: `roomTtl` undone, the key "Your rooms" is ordered by. */
+export const roomActiveAt = (ttl: number, roomIdleDays: number) => ttl - Math.round(roomIdleDays * 86400);
+
 /** Why the room can't be used at `now`, or undefined while it can. */
 export function roomEnd(room: Pick<Room, 'ttl' | 'closedAt'>, now: Date): RoomEnd | undefined {
   if (room.closedAt !== undefined) return 'closed';

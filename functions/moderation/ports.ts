@@ -6,6 +6,6 @@
 export interface ModerationMemberships {
   /** Sets the key a membership enters by (the owner's, when its room's key rotates); never creates one. */
   rekey(memberKey: string, roomId: string, inviteKey: string): Promise<void>;
-  /** Forgets a removed or banned person's membership of the room. */
-  leave(memberKey: string, roomId: string): Promise<void>;
+  /** Forgets a removed or banned person's membership of the room; true when there was one to forget. */
+  leave(memberKey: string, roomId: string): Promise<boolean>;
 }

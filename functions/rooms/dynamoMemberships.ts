@@ -70,11 +70,14 @@ export class DynamoMembershipStore implements MembershipStore {
       new QueryCommand({
         TableName: this.tables.messages,
         KeyConditionExpression: 'roomId = :room AND seq > :after',
+        // The room's flow only: a reply in a thread counts in the Threads view unless also sent to the room
+        // (docs/DECISIONS.md, "A room left, placed and counted the same on every device").
         FilterExpression:
           'attribute_not_exists(change) AND attribute_not_exists(deleted) AND ' +
-          '(attribute_not_exists(authorKey) OR authorKey <> :me)',
+          '(attribute_not_exists(authorKey) OR authorKey <> :me) AND ' +
+          '(attribute_not_exists(threadOf) OR alsoToRoom = :true)',
         ProjectionExpression: 'seq, mentionKeys',
-        ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq, ':me': authorKey },
+        ExpressionAttributeValues: { ':room': roomId, ':after': afterSeq, ':me': authorKey, ':true': true },
         Limit: maxEvents,
       }),
     );
@@ -141,8 +144,16 @@ export class DynamoMembershipStore implements MembershipStore {
     );
   }
 
-  async leave(memberKey: string, roomId: string) {
-    await this.db.send(new DeleteCommand({ TableName: this.tables.memberships, Key: { memberKey, roomId } }));
+  async leave(memberKey: string, roomId: string): Promise<boolean> {
+    // ALL_OLD costs nothing beyond the delete: it tells a membership removed from one already gone.
+    const { Attributes } = await this.db.send(
+      new DeleteCommand({
+        TableName: this.tables.memberships,
+        Key: { memberKey, roomId },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return Attributes !== undefined;
   }
 
   /** Up to `limit` of the member's memberships, reading page after page (a page stops at 1 MB). */

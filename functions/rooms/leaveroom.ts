@@ -20,13 +20,15 @@ const deps = onFirstCall(() => ({
 
 /**
  * leaveroom: without `roomId` (or naming the shown room) the caller goes back to the lobby; naming another room it
- * follows, it stops following that one only (NOT_SUBSCRIBED when it does not follow it). Either way the room hears
- * it leave and leaves its "my rooms" (memberships.ts), unless the person is still in it on another device
- * (rooms.ts personStays): presence and memberships are a person's.
+ * follows, it stops following that one only (NOT_SUBSCRIBED when it does not follow it). Either way the room leaves
+ * the person's "my rooms" (memberships.ts) on every device: a leave is the person's, and the web chat follows every
+ * listed room on each device, so a device still following it must not keep it. The room hears the person leave once
+ * its last connection lets go (rooms.ts personStays): the other devices, told `myroom` `left`, let go with their own
+ * leaveroom, which finds no membership and tells nothing (docs/DECISIONS.md, "A room left, placed and counted...").
  */
 export const handler = routeHandler('leaveroom', 'connection', async (frame) => {
   const named = frame.body.roomId === undefined ? undefined : parseRoomId(frame.body.roomId);
-  const { left, stays } = await leaveRoom(deps(), frame.connectionId, named);
-  if (!stays) await forgetMembership(deps(), frame, left.roomId, logMembershipFailure);
+  const { left } = await leaveRoom(deps(), frame.connectionId, named);
+  await forgetMembership(deps(), frame, left.roomId, logMembershipFailure);
   return left;
 });

@@ -6,7 +6,7 @@ import { dmRoomId, memberKey, memberKeyOf, membershipTtl } from '#core/memberKey
 import { personName } from '#core/peopleKeys';
 import type { ChatPorts, Connection, Room } from '#core/ports';
 import { LOBBY } from '#core/protocol';
-import { epochSeconds, roomEnd, roomTtl } from '#core/roomLife';
+import { epochSeconds, roomActiveAt, roomEnd, roomTtl } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import { settings } from '#platform/settings';
 import {
@@ -54,7 +54,8 @@ export interface MembershipStore {
     roomId: string,
     entry: { inviteKey?: string; dm?: boolean; at: string; readSeq?: number; ttl?: number; name?: string },
   ): Promise<boolean>;
-  leave(memberKey: string, roomId: string): Promise<void>;
+  /** Forgets the membership; true when there was one (a leave told already finds none). */
+  leave(memberKey: string, roomId: string): Promise<boolean>;
   /** Sets the key a membership enters by (the owner's, when it rotates its room's key); never creates one. */
   rekey(memberKey: string, roomId: string, inviteKey: string): Promise<void>;
   /** The member's memberships, at most `limit`. */
@@ -62,8 +63,9 @@ export interface MembershipStore {
   /** Rooms by id (strongly consistent is not needed: counts are advisory); a missing room is absent. */
   rooms(roomIds: string[]): Promise<Room[]>;
   /**
-   * The room's messages after `afterSeq` whose author is not `authorKey` (changes and tombstones left out), counted
-   * over at most `maxEvents` of its events; `more` when events after those were not read.
+   * The room's messages after `afterSeq` whose author is not `authorKey` (changes and tombstones left out, and
+   * thread replies not also sent to the room: the room's flow), counted over at most `maxEvents` of its events;
+   * `more` when events after those were not read.
    */
   unreadAfter(
     roomId: string,
@@ -127,13 +129,20 @@ type ListedElsewhere = { otherDevices?: OtherDevices };
 /**
  * Records the caller's membership of the room it just created or joined. A failed record is the caller's loss of a
  * list entry, never of the join: it is reported to `onError` and the join stands. A membership new to the person is
- * pushed to its other devices (`myroom`, read up to the room's latest seq: the caller is shown it); a rejoin of a room
- * listed already tells nothing.
+ * pushed to its other devices (`myroom`, read up to the room's latest seq: the caller is shown it, with its
+ * `activeAt`: given, else read from the room's end); a rejoin of a room listed already tells nothing.
  */
 export async function recordMembership(
   deps: MemberDeps & ListedElsewhere,
   caller: { connectionId: string; admitted?: Connection },
-  joined: { roomId: string; inviteKey?: string; lastSeq: number; name?: string; dm?: DmPeer },
+  joined: {
+    roomId: string;
+    inviteKey?: string;
+    lastSeq: number;
+    name?: string;
+    dm?: DmPeer;
+    activeAt?: number;
+  },
   onError: (error: unknown) => void,
 ): Promise<void> {
   if (joined.roomId === LOBBY) return;
@@ -149,7 +158,8 @@ export async function recordMembership(
       ttl: membershipTtl(key, now),
       name: personName(connection),
     });
-    if (!fresh || !deps.otherDevices) return;
+    // Only a signed-in person has other devices to tell (otherDevices.ts).
+    if (!fresh || !deps.otherDevices || !connection.userId?.startsWith('user:')) return;
     const { roomId, inviteKey, lastSeq, name, dm } = joined;
     const room: MyRoom = {
       roomId,
@@ -158,11 +168,18 @@ export async function recordMembership(
       lastReadSeq: lastSeq,
       unread: 0,
       ...(dm ? { dm } : name && { name }),
+      activeAt: joined.activeAt ?? (await activeAtOf(deps, roomId, now)),
     };
     await tellOtherDevices(deps.otherDevices, connection, { type: 'myroom', roomId, room });
   } catch (error) {
     onError(error);
   }
+}
+
+/** The room's `activeAt` as `myrooms` gives it: its end read (LISTED_ROOM_ATTRIBUTES), else `now`. */
+async function activeAtOf(deps: MemberDeps, roomId: string, now: Date): Promise<number> {
+  const [room] = await deps.memberships.rooms([roomId]);
+  return room?.ttl === undefined ? epochSeconds(now) : roomActiveAt(room.ttl, settings().RoomIdleDays);
 }
 
 /**
@@ -179,8 +196,9 @@ export async function forgetMembership(
   try {
     const connection = await callerOf(deps, caller.connectionId, caller.admitted);
     if (!connection) return;
-    await deps.memberships.leave(memberKeyOf(connection), roomId);
-    if (deps.otherDevices)
+    const forgot = await deps.memberships.leave(memberKeyOf(connection), roomId);
+    // Told once: the other devices' own leaves that follow find no membership and tell nothing.
+    if (forgot && deps.otherDevices)
       await tellOtherDevices(deps.otherDevices, connection, { type: 'myroom', roomId, left: true });
   } catch (error) {
     onError(error);
@@ -245,6 +263,7 @@ export async function myRooms(deps: MemberDeps, connectionId: string): Promise<M
         lastSeq: room.seq,
         lastReadSeq: membership.lastReadSeq,
         unread: 0,
+        ...(room.ttl !== undefined && { activeAt: roomActiveAt(room.ttl, settings().RoomIdleDays) }),
         ...(dm && { dm }),
         ...(!dm && room.name && { name: room.name }),
         ...(membership.notices && { notices: membership.notices }),
@@ -403,6 +422,9 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
       name: personName(caller),
     }),
   ]);
+  // Where "Your rooms" puts it on every device (its `activeAt`): the room's end read back by the open.
+  const activeAt =
+    room.ttl === undefined ? epochSeconds(now) : roomActiveAt(room.ttl, settings().RoomIdleDays);
   // Only when the room is new to the other's list (first open, or after they left it): not on every open.
   if (peerIsNew && deps.notifyPeer) {
     const { lastSeq } = joined;
@@ -419,6 +441,7 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
       lastReadSeq: 0,
       unread: Math.min(count, UNREAD_MAX),
       ...((more || count > UNREAD_MAX) && { unreadMore: true as const }),
+      activeAt,
       dm,
     });
   }
@@ -427,7 +450,7 @@ export async function openDm(deps: DmDeps, connectionId: string, target: DmTarge
   // person, so reopening a listed DM tells nothing.
   if (callerIsNew && deps.otherDevices) {
     const { lastSeq } = joined;
-    const listed: MyRoom = { roomId, lastSeq, lastReadSeq: lastSeq, unread: 0, dm };
+    const listed: MyRoom = { roomId, lastSeq, lastReadSeq: lastSeq, unread: 0, activeAt, dm };
     await tellOtherDevices(deps.otherDevices, caller, { type: 'myroom', roomId, room: listed });
   }
   return { ...joined, dm };

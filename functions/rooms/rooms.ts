@@ -155,8 +155,8 @@ export async function leaveRoom(
 
 /**
  * Whether the leaving connection's person is still in `roomId` under `username` on another connection (a second tab
- * or device of the same signed-in user): presence is a person's, so the room then hears no leave, and the person's
- * membership ("my rooms") stays. Read after the leave's own write, through the user index (one Query of at most
+ * or device of the same signed-in user): presence is a person's, so the room then hears no leave (the membership
+ * goes all the same: leaveroom.ts). Read after the leave's own write, through the user index (one Query of at most
  * PERSON_DEVICES_READ connections) and one Query of each connection's subscriptions; none without sign-in, where a
  * connection is a member of its own. The index is eventually consistent: a device connected within the last moment
  * may be missed, and the room then hears a leave it will hear that device's join after.

@@ -33,7 +33,14 @@ it("lists a DM opened on the laptop in the phone's rooms at once, once", async (
   expect(told).toEqual({
     type: 'myroom',
     roomId: dmRoom,
-    room: { roomId: dmRoom, lastSeq: opened.lastSeq, lastReadSeq: opened.lastSeq, unread: 0, dm: opened.dm },
+    room: {
+      roomId: dmRoom,
+      lastSeq: opened.lastSeq,
+      lastReadSeq: opened.lastSeq,
+      unread: 0,
+      activeAt: expect.any(Number),
+      dm: opened.dm,
+    },
   });
   expect((told.room as { dm: { username?: string } }).dm.username).toBe('bob');
 

@@ -1,4 +1,6 @@
 import type { Connection } from '#core/ports';
+import { roomTtl } from '#core/roomLife';
+import { settings } from '#platform/settings';
 import { SEARCH_LIMITS } from '#protocol';
 import { forgetMembership, type MembershipStore, recordMembership } from '#rooms/memberships';
 import { parseSearch } from '#search/query';
@@ -20,12 +22,20 @@ const alice: Connection = {
   connectedAt: '2026-11-29T01:00:00.000Z',
 };
 
-/** The membership ports with a store whose `join` says whether the membership is new, and the posts made. */
+/** The last activity of the room the tests enter: a message at this instant moved its end (`ttl`) to `roomTtl`. */
+const lastActive = new Date('2026-11-28T22:15:07.000Z');
+
+/**
+ * The membership ports with a store whose `join` says whether the membership is new, whose `leave` whether there was
+ * one, and the posts made.
+ */
 function ports(fresh: boolean) {
   const posts: { to: string; frame: Record<string, unknown> }[] = [];
   const memberships = {
     join: async () => fresh,
-    leave: async () => undefined,
+    leave: async () => fresh,
+    rooms: async (ids: string[]) =>
+      ids.map((roomId) => ({ roomId, seq: 7, ttl: roomTtl(lastActive, settings().RoomIdleDays) })),
   } as unknown as MembershipStore;
   return {
     posts,
@@ -57,7 +67,9 @@ describe('the server', () => {
     const joined = { roomId: 'ROOMBBBB', inviteKey: 'k'.repeat(22), lastSeq: 7, name: 'Night shift' };
     await recordMembership(deps, caller, joined, failed);
     const room = { roomId: 'ROOMBBBB', inviteKey: 'k'.repeat(22), lastSeq: 7, lastReadSeq: 7, unread: 0 };
-    const frame = { type: 'myroom', roomId: 'ROOMBBBB', room: { ...room, name: 'Night shift' } };
+    // With its last activity, the second `myrooms` orders it by, so the other devices place it where it belongs.
+    const activeAt = lastActive.getTime() / 1000;
+    const frame = { type: 'myroom', roomId: 'ROOMBBBB', room: { ...room, name: 'Night shift', activeAt } };
     expect(posts).toEqual([
       { to: 'phone', frame },
       { to: 'tablet', frame },
@@ -82,11 +94,15 @@ describe('the server', () => {
     expect([...posts, ...lobby.posts]).toEqual([]);
   });
 
-  it("tells the other devices a room left the person's rooms", async () => {
+  it("tells the other devices a room left the person's rooms, once: a leave that finds no membership tells nothing", async () => {
     const { deps, posts } = ports(true);
     await forgetMembership(deps, { connectionId: 'laptop', admitted: alice }, 'ROOMBBBB', failed);
     expect(posts.map((p) => p.to)).toEqual(['phone', 'tablet']);
     expect(posts[0]?.frame).toEqual({ type: 'myroom', roomId: 'ROOMBBBB', left: true });
+    // The phone letting go after it was told: its membership is gone already, so the laptop hears nothing back.
+    const after = ports(false);
+    await forgetMembership(after.deps, { connectionId: 'phone', admitted: alice }, 'ROOMBBBB', failed);
+    expect(after.posts).toEqual([]);
   });
 
   it("tells a guest's other connections nothing: they are no person across connections", async () => {
@@ -142,6 +158,118 @@ describe('the client', () => {
     await tick();
     expect(chat.rooms.list.map((r) => r.roomId)).toEqual(['BBBBBBBB']);
     expect(chat.rooms.followed).not.toContain('AAAAAAAA');
+  });
+
+  it('places a room entered on another device where the next myrooms would, by its activity, not first', async () => {
+    // The answer's order: latest activity first (A 300 s, B 200 s, C 100 s).
+    for (const id of ['AAAAAAAA', 'BBBBBBBB', 'CCCCCCCC', 'DDDDDDDD', 'EEEEEEEE'])
+      fake.server.rooms.set(id, []);
+    fake.server.myRooms = [
+      { roomId: 'AAAAAAAA', lastSeq: 0, lastReadSeq: 0, unread: 0, activeAt: 300 },
+      { roomId: 'BBBBBBBB', lastSeq: 0, lastReadSeq: 0, unread: 0, activeAt: 200 },
+      { roomId: 'CCCCCCCC', lastSeq: 0, lastReadSeq: 0, unread: 0, activeAt: 100 },
+    ];
+    const chat = fake.client({ trackRooms: true });
+    await tick(100);
+    const order = () => chat.rooms.list.map((r) => r.roomId[0]).join('');
+    expect(order()).toBe('ABC');
+    const told = (roomId: string, activeAt: number) =>
+      fake.server.last.push({
+        type: 'myroom',
+        roomId,
+        room: { roomId, lastSeq: 0, lastReadSeq: 0, unread: 0, activeAt },
+      });
+    // Joined on the laptop, last active between B and C: there, as myrooms sorts it.
+    told('DDDDDDDD', 150);
+    await tick();
+    expect(order()).toBe('ABDC');
+    // Active in B's second: after B, by code.
+    told('EEEEEEEE', 200);
+    await tick();
+    expect(order()).toBe('ABEDC');
+    // A message in C at 250 s moves it up by that second, above every room last active before it.
+    fake.server.last.push({
+      type: 'message',
+      roomId: 'CCCCCCCC',
+      seq: 1,
+      messageId: 'msg-c-1',
+      username: 'bob',
+      text: 'later',
+      sentAt: new Date(250_000).toISOString(),
+      authorKey: 'key-bob',
+    });
+    await tick();
+    expect(order()).toBe('ACBED');
+  });
+
+  it('lets go of a room left on another device: stops following it, and leaves it for the lobby when shown', async () => {
+    for (const id of ['AAAAAAAA', 'BBBBBBBB']) fake.server.rooms.set(id, []);
+    fake.server.myRooms = [
+      { roomId: 'AAAAAAAA', lastSeq: 0, lastReadSeq: 0, unread: 0 },
+      { roomId: 'BBBBBBBB', lastSeq: 0, lastReadSeq: 0, unread: 0 },
+    ];
+    const chat = fake.client({ trackRooms: true });
+    await tick(100);
+    const joined = chat.join('AAAAAAAA');
+    await tick();
+    await joined;
+    expect(chat.rooms.followed).toContain('BBBBBBBB');
+
+    // B, followed, was left on the laptop: gone from the list at once, and this device's follow ends with it.
+    fake.server.last.push({ type: 'myroom', roomId: 'BBBBBBBB', left: true });
+    await tick();
+    expect(chat.rooms.list.map((r) => r.roomId)).toEqual(['AAAAAAAA']);
+    expect(fake.server.sent('leaveroom').map((f) => f.roomId)).toEqual(['BBBBBBBB']);
+    expect(fake.server.followed(fake.server.last)).not.toContain('BBBBBBBB');
+
+    // A, on screen: this device goes to the lobby, as the laptop did.
+    fake.server.last.push({ type: 'myroom', roomId: 'AAAAAAAA', left: true });
+    await tick();
+    expect(chat.rooms.list).toEqual([]);
+    expect(chat.roomId).toBe('lobby');
+    expect(fake.server.sent('leaveroom')).toHaveLength(2);
+  });
+
+  it('a client without trackRooms only drops a room left elsewhere: its own follows are its own', async () => {
+    fake.server.rooms.set('AAAAAAAA', []);
+    fake.server.myRooms = [{ roomId: 'AAAAAAAA', lastSeq: 0, lastReadSeq: 0, unread: 0 }];
+    const bot = fake.client();
+    await tick();
+    const listed = bot.rooms.myRooms();
+    const followed = bot.rooms.subscribe([{ roomId: 'AAAAAAAA' }]);
+    await tick();
+    await Promise.all([listed, followed]);
+    expect(bot.rooms.followed).toEqual(['AAAAAAAA']);
+    fake.server.last.push({ type: 'myroom', roomId: 'AAAAAAAA', left: true });
+    await tick();
+    expect(bot.rooms.list).toEqual([]);
+    expect(fake.server.sent('leaveroom')).toEqual([]);
+    expect(fake.server.followed(fake.server.last)).toEqual(['AAAAAAAA']);
+  });
+
+  it("counts a thread reply in the room's unread only when it was also sent to the room, as myrooms does", async () => {
+    fake.server.rooms.set('AAAAAAAA', []);
+    fake.server.myRooms = [{ roomId: 'AAAAAAAA', lastSeq: 0, lastReadSeq: 0, unread: 0 }];
+    const chat = fake.client({ trackRooms: true });
+    await tick(100);
+    const message = (seq: number, extra: Record<string, unknown>) => ({
+      type: 'message',
+      roomId: 'AAAAAAAA',
+      seq,
+      messageId: `msg-a-${seq}`,
+      username: 'bob',
+      text: `m${seq}`,
+      sentAt: new Date(0).toISOString(),
+      authorKey: 'key-bob',
+      ...extra,
+    });
+    fake.server.last.push(message(1, {}));
+    // Two replies in its thread, read (or not) in the Threads view; one of them also sent to the room.
+    fake.server.last.push(message(2, { threadOf: 1 }));
+    fake.server.last.push(message(3, { threadOf: 1, alsoToRoom: true }));
+    fake.server.last.push(message(4, { threadOf: 1 }));
+    await tick();
+    expect(chat.rooms.list[0]).toMatchObject({ roomId: 'AAAAAAAA', lastSeq: 4, unread: 2 });
   });
 
   it("refuses a prefix too short in the server's own words, sending nothing", async () => {

@@ -2,6 +2,8 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import { DynamoConnectionStore } from '#core/aws/connections';
 import { memberKey } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
+import { roomTtl } from '#core/roomLife';
+import { settings } from '#platform/settings';
 import { UNREAD_MAX } from '#protocol';
 import { DynamoReadPositions } from '#reading/dynamoReadPositions';
 import type { ReadDeps } from '#reading/ports';
@@ -178,6 +180,7 @@ it('counts as unread only messages from others after the read position: not reac
     lastSeq: 12,
     lastReadSeq: 2,
     unread: 3,
+    activeAt: expect.any(Number),
   });
   // Bob, who read nothing, counts Alice's two messages only.
   await db.send(
@@ -188,6 +191,41 @@ it('counts as unread only messages from others after the read position: not reac
   );
   const bobs = await myRooms(depsOf(`user:${'B'.repeat(43)}`), 'c');
   expect(bobs.rooms.find((r) => r.roomId === roomId)).toMatchObject({ unread: 2 });
+});
+
+it("counts a reply in a thread only when it was also sent to the room: the room's flow, mentions included", async () => {
+  const alice = `user:${'H'.repeat(43)}`;
+  const roomId = 'UNREAD03';
+  const fromBob = memberKey(roomId, `user:${'B'.repeat(43)}`);
+  const naming = { mentionKeys: [memberKey(roomId, alice)], mentions: ['alice'] };
+  await roomOf(roomId, 5, alice, 0);
+  await event(roomId, 1, { authorKey: fromBob, text: 'lunch?', ...naming });
+  // Its thread: two replies the Threads view counts, one naming her; one also sent to the room, which counts here.
+  await event(roomId, 2, { authorKey: fromBob, text: 'pizza', threadOf: 1 });
+  await event(roomId, 3, { authorKey: fromBob, text: '@alice sushi', threadOf: 1, ...naming });
+  await event(roomId, 4, { authorKey: fromBob, text: 'noon then', threadOf: 1, alsoToRoom: true });
+  await event(roomId, 5, { change: 'reaction', targetSeq: 1, reaction: '👍', added: true, count: 1 });
+  const frame = await myRooms(depsOf(alice), 'c');
+  expect(frame.rooms.find((r) => r.roomId === roomId)).toMatchObject({ lastSeq: 5, unread: 2, mentions: 1 });
+});
+
+it('gives each room its last activity, the second its end was moved at: the key the list is ordered by', async () => {
+  const alice = `user:${'K'.repeat(43)}`;
+  const active = { KEYAAAA2: '2026-11-24T07:59:58.000Z', KEYBBBB3: '2026-11-24T07:59:59.000Z' };
+  for (const [roomId, at] of Object.entries(active)) {
+    await roomOf(roomId, 1, alice, 1);
+    await db.send(
+      new PutCommand({
+        TableName: tables.table('RoomsTable'),
+        Item: { roomId, seq: 1, createdAt: at, ttl: roomTtl(new Date(at), settings().RoomIdleDays) },
+      }),
+    );
+  }
+  const frame = await myRooms(depsOf(alice), 'c');
+  expect(frame.rooms.map((r) => [r.roomId, r.activeAt])).toEqual([
+    ['KEYBBBB3', Date.parse(active.KEYBBBB3) / 1000],
+    ['KEYAAAA2', Date.parse(active.KEYAAAA2) / 1000],
+  ]);
 });
 
 it('stops counting at 99 and says there are more, after reading at most 100 events of the room', async () => {

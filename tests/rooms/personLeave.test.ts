@@ -2,15 +2,21 @@ import { type ChatClient, type Frame, isMessage, isPresence, presenceIn } from '
 import { signedInCloud } from '../helpers/signedIn';
 
 /**
- * Presence and memberships are a person's (functions/rooms/rooms.ts personStays): a signed-in person who leaves a
- * room on one device while another of their devices is still in it is not shown leaving, and the room stays in
- * their "my rooms"; leaving on the last device is a leave, and takes the room off the list. Her devices are one entry
- * of the room's member list and one in its count. On the local cloud with
- * sign-in (AuthMode=oidc, the development issuer), whose users are the same person on every device.
+ * Presence is a person's (functions/rooms/rooms.ts personStays), and so is a leave (leaveroom.ts): a signed-in person
+ * who leaves a room on one device while another of their devices still shows or follows it (the web chat follows
+ * every listed room) takes it off "my rooms" at once, on every device: the other device is pushed `myroom` with
+ * `left`. The room hears no leave until that device lets go too (its own leaveroom, which tells nothing more). Her
+ * devices are one entry of the room's member list and one in its count. On the local cloud with sign-in
+ * (AuthMode=oidc, the development issuer), whose users are the same person on every device.
  */
 jest.setTimeout(240_000);
 
 const { device, ask } = signedInCloud({ FrameRateLimit: '1000' });
+const PATIENCE_MS = 90_000;
+
+/** A `myroom` of `roomId` pushed by another device of the person (no `requestId`: not an answer). */
+const toldOf = (roomId: string) => (f: Frame) =>
+  f.type === 'myroom' && f.requestId === undefined && f.roomId === roomId;
 
 /** The leaves of `username` in `roomId` among `frames`, alone or in a `memberschanged` frame. */
 const leavesIn = (frames: Frame[], roomId: string, username: string) =>
@@ -42,7 +48,7 @@ it.each([
   ['shows', true],
   ['follows', false],
 ])(
-  'tells no leave while another device of the person stays in a room the leaving one %s; the last device leaving is a leave',
+  "takes the room off the person's rooms at once on a device that still %s it; the room hears one leave, when it lets go",
   async (_, showing) => {
     const { carol, roomId, phone, laptop } = await aliceTwice(showing);
     // Her two devices are one member: listed once, counted once.
@@ -56,15 +62,25 @@ it.each([
       type: 'left',
       roomId,
     });
-    // A message from the device that stayed reaches carol after any presence the leave told (one room's events go
-    // out in order): none was told, and the room is still on alice's list.
+    // The laptop, in the room, is told at once that the room left her rooms; it is off the list on every device.
+    expect(await laptop.next(toldOf(roomId), PATIENCE_MS, 'the phone’s leave')).toEqual({
+      type: 'myroom',
+      roomId,
+      left: true,
+    });
+    expect(await listed(laptop, roomId)).toBe(false);
+    expect(await listed(phone, roomId)).toBe(false);
+    // A message from the device still in it reaches carol after any presence the leave told (one room's events go
+    // out in order): none was told, alice is still there.
     await ask(laptop, { action: 'sendmessage', message: 'still here' });
     await carol.next(isMessage(roomId, 'still here'));
     expect(leavesIn(carol.since(mark), roomId, 'alice')).toBe(0);
-    expect(await listed(laptop, roomId)).toBe(true);
 
+    // The laptop lets go, as a page told `left` does: now the room hears her leave, and the phone is told nothing
+    // more (the membership was gone already). The phone's own answer comes after any frame posted before it.
     await ask(laptop, { action: 'leaveroom' });
     await carol.next(isPresence(roomId, 'leave', 'alice'));
-    expect(await listed(laptop, roomId)).toBe(false);
+    expect(await listed(phone, roomId)).toBe(false);
+    expect(phone.frames.filter(toldOf(roomId))).toEqual([]);
   },
 );
