@@ -1,12 +1,13 @@
 // Who the chat page speaks as, and leaving: the name this tab chose (open mode) or the signed-in user, the name
 // dialog, the admin's link to the broadcast page, and sign-out (web/signin.js ends the issuer's session too).
 
+import { markOwn } from './messageView.js';
 import { openUsernameDialog, saveUsername, validateUsername } from './names.js';
 import { showProfileForm } from './profileForm.js';
 import { renderMembers } from './sidebar.js';
 import { signOut } from './signin.js';
 import { isOwn, state } from './state.js';
-import { hueOf, initialOf, markOwn, nameNode, toast, ui } from './ui.js';
+import { hueOf, initialOf, nameNode, toast, ui } from './ui.js';
 
 export function renderMe() {
   ui.meLabel.textContent = state.signedIn ? 'Signed in as' : 'Chatting as';

@@ -4,11 +4,13 @@
 // This module starts the page; each concern is a module of its own: connection.js (the client and its frames),
 // rooms.js (the room on screen, joining and leaving), messageList.js, messages.js and scrollBack.js (the message list),
 // members.js, composer.js, and the feature modules they bind (changes.js, typing.js, myrooms.js, seenby.js, owner.js).
+// A feature that registers itself (features.js: search.js) is bound with the others without being named here.
 
 import { bindAccount, renderMe } from './account.js';
 import { bindLongPress } from './changes.js';
 import { bindComposer, updateComposerState } from './composer.js';
 import { bindConnection, reconnectNow, setConn, startClient } from './connection.js';
+import { bindFeatures } from './features.js';
 import { updateTitle } from './messageList.js';
 import { bindMessageList } from './messages.js';
 import { loadUsername, openUsernameDialog } from './names.js';
@@ -19,7 +21,6 @@ import { bindReplies } from './replies.js';
 import { bindRoomSettings } from './roomSettings.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
 import { bindScrollBack, loadOlder } from './scrollBack.js';
-import { bindSearch } from './search.js';
 import { resolveTarget } from './signin.js';
 import { state } from './state.js';
 import { bindThreads } from './threads.js';
@@ -56,7 +57,7 @@ function bindEvents() {
 
   bindProfileForm();
   bindRoomSettings();
-  bindSearch();
+  bindFeatures();
   bindSidebar();
   bindConnection();
 }

@@ -256,7 +256,7 @@ export function bindAttachments(changed) {
         },
       );
     }
-    // A file's chip (ui.js fileChip) links to its presigned GET: the bucket serves it as a download.
+    // A file's chip (attachmentView.js fileChip) links to its presigned GET: the bucket serves it as a download.
     for (const link of ui.messageList.querySelectorAll('a[data-attachment-key]:not([href])')) {
       if (pending.has(link)) continue;
       pending.add(link);

@@ -2,13 +2,15 @@
 
 import { bindAttachments, clearAttachments, hasReadyAttachments, pendingAttachments } from './attachments.js';
 import { bindComposeHelpers, withEmoji } from './compose.js';
+import { placeDaySeparators } from './messageGroups.js';
 import { updateEmpty } from './messageList.js';
+import { renderMessage, setMessageStatus } from './messageView.js';
 import { mutedNow } from './moderation.js';
 import { takeReply } from './replies.js';
 import { LIMITS, utf8Bytes } from './roomcast.js';
 import { readable } from './roomWords.js';
 import { state } from './state.js';
-import { placeDaySeparators, renderMessage, scrollToBottom, setMessageStatus, toast, ui } from './ui.js';
+import { scrollToBottom, toast, ui } from './ui.js';
 
 const MAX_MESSAGE_BYTES = LIMITS.messageMaxBytes;
 

@@ -1,9 +1,10 @@
 // The message list of the room on screen: system lines, confirmed rows above the ones still being sent, the empty
 // state, and the unread total in the tab's title and on the menu button.
 import { roomLabel } from './dmHeader.js';
+import { placeDaySeparators, regroupAround } from './messageGroups.js';
 import { LOBBY } from './roomcast.js';
 import { state } from './state.js';
-import { h, isNearBottom, placeDaySeparators, regroupAround, scrollToBottom, ui } from './ui.js';
+import { h, isNearBottom, scrollToBottom, ui } from './ui.js';
 
 /** A line from the system; `content` is text or a list of text and nodes (a name goes in as `nameNode`). */
 export function addSystemLine(content, kind = 'info') {

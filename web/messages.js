@@ -9,10 +9,11 @@ import {
   updateEmpty,
   updateTitle,
 } from './messageList.js';
+import { renderMessage } from './messageView.js';
 import { refreshQuotes } from './replies.js';
 import { isOwn, state } from './state.js';
 import { inRoomFlow } from './threads.js';
-import { h, isNearBottom, renderMessage, scrollToBottom, ui } from './ui.js';
+import { h, isNearBottom, scrollToBottom, ui } from './ui.js';
 
 /**
  * The client hands messages over once each, in seq order: the view appends them. One marked `late` (stored after

@@ -1,9 +1,11 @@
 // Replies in the web chat: Reply under a message puts a "Replying to" bar over the composer, and the next message
-// sent answers that message (`replyTo`). A reply shows its original quoted (ui.js replyQuote), redrawn from the
+// sent answers that message (`replyTo`). A reply shows its original quoted (messageView.js replyQuote), redrawn from the
 // original the page holds whenever it changes (edited, deleted), and a click on the quote jumps to the original,
 // loading older pages (scrollBack.js, handed in by app.js) until it is on screen or the room's start is reached.
+
+import { setQuote } from './messageView.js';
 import { state } from './state.js';
-import { setQuote, toast, ui } from './ui.js';
+import { toast, ui } from './ui.js';
 
 /** How long the original stays highlighted after a jump. */
 const HIGHLIGHT_MS = 2000;

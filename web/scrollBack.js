@@ -1,11 +1,14 @@
 // Scroll-back: when the member scrolls near the top of the room on screen, the page asks the client library for the
 // page of history before the first message shown (`history` with `beforeSeq`) and puts it above, keeping the view
 // where it was; when the server says nothing older is kept (`hasOlder: false`), a "start of the room" line ends it.
+
+import { placeDaySeparators, regroupAround } from './messageGroups.js';
 import { updateEmpty } from './messageList.js';
+import { renderMessage } from './messageView.js';
 import { holdOlder } from './replies.js';
 import { isOwn, state } from './state.js';
 import { inRoomFlow } from './threads.js';
-import { h, placeDaySeparators, regroupAround, renderMessage, ui } from './ui.js';
+import { h, ui } from './ui.js';
 
 /** Messages one scroll-back page asks for (the protocol's default page). */
 const PAGE = 50;

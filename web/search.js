@@ -10,6 +10,7 @@
 // names it as the sidebar does (its name, whom a DM is with, its code when it has neither).
 
 import { roomLabel } from './dmHeader.js';
+import { registerFeature } from './features.js';
 import { cardMeta, cardText, opensOnClick } from './messageCard.js';
 import { jumpTo } from './replies.js';
 import { matchSpans } from './roomcast.js';
@@ -116,7 +117,7 @@ async function run(ev) {
 }
 
 /** The header's 🔍 button opens and closes the panel; the form searches. */
-export function bindSearch() {
+function bindSearch() {
   ui.searchInput.placeholder = 'Words, meet*, from:name, in:room';
   ui.searchButton.addEventListener('click', () => {
     ui.searchPanel.hidden = !ui.searchPanel.hidden;
@@ -125,3 +126,5 @@ export function bindSearch() {
   });
   ui.searchForm.addEventListener('submit', (ev) => void run(ev));
 }
+
+registerFeature('search', { bind: bindSearch });

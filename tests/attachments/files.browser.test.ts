@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { browserStage, roomOfTwo, SCREENSHOTS, signInByName } from '../helpers/browserStage';
 
 /**
- * Files in the web chat (web/attachments.js, web/ui.js fileChip): alice attaches a small PDF with the 📎 button, bob
+ * Files in the web chat (web/attachments.js, web/attachmentView.js fileChip): alice attaches a small PDF with the 📎 button, bob
  * sees it as a file chip (its name and size, no image), and the chip's link downloads it from the attachments bucket
  * (served as `attachment`, so the browser saves it rather than showing it). A file outside the allowlist is refused
  * before anything is uploaded.

@@ -65,7 +65,7 @@ export function launchOwnChromium(): Promise<Browser> {
 
 /**
  * What every test's browser context starts with unless the test says otherwise: the reduced-motion preference. The
- * page's animations (a message sliding in, a toast, a panel's transition) are cosmetic and web/panels.css turns them
+ * page's animations (a message sliding in, a toast, a panel's transition) are cosmetic and web/responsive.css turns them
  * off for anyone who asks; drawing them was about a fifth of the browser tests' CPU (docs/MEASUREMENTS.md, "CI"),
  * and Playwright waits for an animating element to stand still before it clicks. tests/messages/chat.browser.test.ts chats
  * with them on (`reducedMotion: 'no-preference'`), so a page whose animations get in the way still fails a test.
