@@ -24,7 +24,8 @@ const deps = onFirstCall(() => ({
  * the person's "my rooms" (memberships.ts) on every device: a leave is the person's, and the web chat follows every
  * listed room on each device, so a device still following it must not keep it. The room hears the person leave once
  * its last connection lets go (rooms.ts personStays): the other devices, told `myroom` `left`, let go with their own
- * leaveroom, which finds no membership and tells nothing (docs/DECISIONS.md, "A room left, placed and counted...").
+ * leaveroom, which finds no membership and tells nothing (docs/DECISIONS.md, "A room left, placed and counted the
+ * same on every device").
  */
 export const handler = routeHandler('leaveroom', 'connection', async (frame) => {
   const named = frame.body.roomId === undefined ? undefined : parseRoomId(frame.body.roomId);

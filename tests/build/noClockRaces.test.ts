@@ -18,6 +18,9 @@ import { join, relative } from 'node:path';
  * - a line is flagged when it sets a wait's wall-clock deadline of under a minute (`const deadline = Date.now() + 500`,
  *   compared with `Date.now()` further on): a loop that gives up after a short real time fails on a loaded machine; a
  *   wait's bound is a hang detector (WAIT_FLOOR_MS or more), or the rule runs on a clock the test holds.
+ * - a line is flagged when it gives a wait a literal `timeout:` of under a minute (a page's `waitFor({ timeout: 3000 })`,
+ *   a child process's `spawnSync(…, { timeout: 20_000 })`): the same race as a short deadline. A probe inside a wait
+ *   that has its own hang-detector bound names its constant instead (browserStage's hasText).
  * tests/bench/ is not scanned: its tests run the benchmark's model on a simulated clock (tools/bench), where
  * durations are computed, not measured.
  */
@@ -38,6 +41,8 @@ const NOW_MODULO = /\b(?:Date|performance)\.now\(\)\s*%/;
 /** `const deadline = Date.now() + 500`: a name set to a wall-clock time a literal number of ms from now. */
 const NOW_PLUS =
   /\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:Date|performance)\.now\(\)\s*\+\s*([\d_]+)\b/;
+/** `{ timeout: 3000 }`: a wait's own bound, a literal number of ms. */
+const LITERAL_TIMEOUT = /\btimeout:\s*([\d_]+)\b/;
 /** The shortest real-time bound a wait may have: a hang detector, not a timer the machine's speed can beat. */
 const WAIT_FLOOR_MS = 60_000;
 
@@ -66,6 +71,11 @@ function clockRaces(file: string, text: string): string[] {
       Number(deadline[2]?.replace(/_/g, '')) < WAIT_FLOOR_MS &&
       isWaitDeadline(deadline[1], text)
     ) {
+      found.push(`${file}:${i + 1}`);
+      return;
+    }
+    const timeout = LITERAL_TIMEOUT.exec(line)?.[1];
+    if (timeout !== undefined && Number(timeout.replace(/_/g, '')) < WAIT_FLOOR_MS) {
       found.push(`${file}:${i + 1}`);
       return;
     }
@@ -105,7 +115,7 @@ function testFiles(dir: string): string[] {
   });
 }
 
-it('finds the measured elapsed times a test compares with a bound, the wall clock taken modulo a window, and short wait deadlines', () => {
+it('finds the measured elapsed times a test compares with a bound, the wall clock taken modulo a window, and short wait deadlines and timeouts', () => {
   const sample = [
     'const started = Date.now();',
     'await work();',
@@ -127,6 +137,8 @@ it('finds the measured elapsed times a test compares with a bound, the wall cloc
     'while (!done() && Date.now() < until) await tick();',
     'const startBy = Date.now() + 50;',
     'invoke(fn, event, startBy);',
+    "await row.waitFor({ state: 'detached', timeout: 3000 });",
+    'spawnSync(cli, [], { timeout: 120_000 });',
   ].join('\n');
   expect(clockRaces('sample.ts', sample)).toEqual([
     'sample.ts:3',
@@ -134,6 +146,7 @@ it('finds the measured elapsed times a test compares with a bound, the wall cloc
     'sample.ts:8',
     'sample.ts:13',
     'sample.ts:15',
+    'sample.ts:21',
   ]);
 });
 

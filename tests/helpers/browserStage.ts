@@ -127,6 +127,9 @@ export async function signInAtIssuer(
   await online(page);
 }
 
+/** One look at an element's text inside hasText's wait, whose own bound is the hang detector. */
+const TEXT_PROBE_MS = 500;
+
 /** Waits until the element shows exactly `text` (trimmed), for up to `timeoutMs`; then fails showing what it shows. */
 export async function hasText(
   locator: { textContent(options?: { timeout?: number }): Promise<string | null> },
@@ -136,7 +139,7 @@ export async function hasText(
   const deadline = Date.now() + timeoutMs;
   let last: string | null = null;
   while (Date.now() < deadline) {
-    last = (await locator.textContent({ timeout: 500 }).catch(() => null))?.trim() ?? null;
+    last = (await locator.textContent({ timeout: TEXT_PROBE_MS }).catch(() => null))?.trim() ?? null;
     if (last === text) return;
     await new Promise((r) => setTimeout(r, 100));
   }

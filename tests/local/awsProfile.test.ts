@@ -80,7 +80,7 @@ it('refuses an unknown profile by name, with the ones there are', () => {
   expect(() => profileNamed('azure')).toThrow('unknown AWS profile "azure": the profiles are aws');
   const cli = spawnSync(process.execPath, [join('dist', 'local', 'cli.js'), '--aws-profile', 'azure'], {
     encoding: 'utf8',
-    timeout: 20_000,
+    timeout: 240_000,
   });
   expect(cli.status).toBe(2);
   expect(cli.stderr).toContain('--aws-profile: unknown AWS profile "azure"');

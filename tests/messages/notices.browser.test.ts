@@ -54,7 +54,7 @@ it('a mention in room A reaches bob reading a DM as a notice and "@"; a muted ro
   await roomARow.getByTestId('muted-mark').waitFor();
   await bob.locator(`[data-testid="my-room"][data-room-id="${dm}"] button`).first().click();
   await bob.locator(`[data-testid="room-code"][data-room-id="${dm}"]`).waitFor();
-  await bob.locator('[data-testid="toast"]').first().waitFor({ state: 'detached', timeout: 30_000 });
+  await bob.locator('[data-testid="toast"]').first().waitFor({ state: 'detached' });
 
   await say(alice, '@bob one more thing');
   // Counted as unread, in the room's badge and the title, and no notice.

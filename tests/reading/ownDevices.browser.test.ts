@@ -21,6 +21,8 @@ import type { Frame } from '../helpers/chatClient';
  * One person on several devices in the web chat at 1280×800 (issue 72), each device a browser context of its own:
  * - a room Dana creates or joins on her laptop shows in her phone's "Your rooms" at once, without a reload, and is
  *   followed there (a message in it counts unread on the phone): the pushed `myroom` frame;
+ * - a room Kira leaves on her laptop leaves her phone's "Your rooms" at once, and the phone, showing it, goes to the
+ *   lobby: the `myroom` frame's `left`;
  * - Gwen's own profile (display name, status, avatar) shows in her profile form, and her display name on her own new
  *   messages, right after a reload, not only after she changes it: `myrooms` carries it;
  * - Hana's search hit of Ivan's message shows his display name as the message row does (the hit's `authorKey`);
@@ -72,6 +74,31 @@ it('a room created or joined on the laptop shows in the phone\'s "Your rooms" at
   );
   await phone.screenshot({ path: join(SCREENSHOTS, 'other-device-rooms.png') });
   await erin.close();
+});
+
+it('a room left on the laptop leaves the phone\'s "Your rooms" at once, and the phone showing it goes to the lobby', async () => {
+  const laptop = await signedInAtIssuer(stage, 'kira');
+  const kept = await createRoom(laptop, { name: 'Kept' });
+  const left = await createRoom(laptop, { name: 'Left' });
+  const phone = await signedInAtIssuer(stage, 'kira');
+  await myRoom(phone, left).waitFor();
+  // The phone shows the room the laptop is about to leave; set on the page as it is now, a reload would lose it.
+  await myRoom(phone, left).locator('button').click();
+  await phone.locator(`[data-testid="room-code"][data-room-id="${left}"]`).waitFor();
+  await phone.evaluate(() => {
+    (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+  });
+
+  await laptop.getByTestId('leave-button').click();
+  await myRoom(laptop, left).waitFor({ state: 'detached' });
+  await myRoom(phone, left).waitFor({ state: 'detached' });
+  await phone.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: 'attached' });
+  // The other room stays listed on both, and the phone was told live, not by a reload.
+  await myRoom(phone, kept).waitFor();
+  await myRoom(laptop, kept).waitFor();
+  expect(await phone.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
+    true,
+  );
 });
 
 it('shows her own profile in the form and on her own messages right after a reload', async () => {

@@ -1,7 +1,7 @@
 import { dmRoomId, memberKeyOf, membershipTtl, senderOf } from '#core/memberKeys';
 import type { Connection } from '#core/ports';
 import { isRoomCode } from '#protocol';
-import { openDm } from '#rooms/memberships';
+import { openDm } from '#rooms/directRooms';
 
 /** The pure rules of memberships.ts: whose membership a connection's is, the pair's code, who may open one. */
 const a = 'user:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -69,9 +69,16 @@ it('a room left leaves "Your rooms" at once, without a reload', async () => {
   const { owner: dana, joiner: eli, code } = await signedInRoom(stage, ['dana', 'eli']);
   const row = eli.locator(`[data-testid="my-room"][data-room-id="${code}"]`);
   await row.waitFor();
+  // Set on the page as it is now: a reload would lose it.
+  await eli.evaluate(() => {
+    (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+  });
   await eli.getByTestId('leave-button').click();
   await eli.locator('[data-testid="room-code"][data-room-id="lobby"]').waitFor({ state: 'attached' });
-  await row.waitFor({ state: 'detached', timeout: 3000 });
+  await row.waitFor({ state: 'detached' });
+  expect(await eli.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
+    true,
+  );
   // Dana, still in it, keeps it listed.
   await dana.locator(`[data-testid="my-room"][data-room-id="${code}"]`).waitFor();
 });
