@@ -24,12 +24,12 @@ export const OWNER_ACTIONS: OwnerAction[] = [
 ];
 
 /** The connections of the person acted on (removemember, ban, mute): every one the route reads of a person's. */
-export const PERSON_DEVICES = PERSON_DEVICES_READ;
+const PERSON_DEVICES = PERSON_DEVICES_READ;
 /** Calls at once on the person acted on (owners.ts POSTS_AT_ONCE, eachAtMost). */
 const PERSON_AT_ONCE = 16;
 
 /** A room index entry as a Query reads it (keys and `username`, with DynamoDB's per-item overhead): an estimate. */
-export const ENTRY_BYTES = 200;
+const ENTRY_BYTES = 200;
 /** Entries one Query page holds: DynamoDB stops a page at 1 MB read. */
 const PAGE_ENTRIES = Math.floor((1024 * 1024) / ENTRY_BYTES);
 /** DynamoDB's read unit: 4 KB, a strongly consistent read of it 1 RRU and an eventually consistent one (a GSI's) ½. */
@@ -63,11 +63,11 @@ export interface Route {
   /** Frames the room's fan-out posts each member it tells, and how many members it tells. */
   frames: number;
   told: number;
-  /** Whole reads of the room index the route makes (membersOf: every key, every page). */
+  /** Reads of every key of the room index the route makes (membersNamed: every page read, the name's entries returned). */
   indexReads: number;
 }
 
-/** The room index's read units of one whole read of a room of `members`: the busiest key's and the total. */
+/** The room index's read units of one read of every key of a room of `members` (a filter reads, and is charged for, every entry): a key's and the total. */
 export function indexReadUnits(members: number): { perKey: number; total: number; pagesPerKey: number } {
   const level = keyLevelFor(members);
   const perKeyEntries = Math.ceil(members / level);
@@ -76,7 +76,11 @@ export function indexReadUnits(members: number): { perKey: number; total: number
   return { perKey, total: perKey * level, pagesPerKey: Math.ceil(perKeyEntries / PAGE_ENTRIES) };
 }
 
-/** membersOf (owners.ts): key 0's pages beside the room's key level, then its other keys side by side. */
+/**
+ * membersNamed (core/aws/connections.ts): key 0's pages beside the room's key level, then its other keys side by side,
+ * each filtered to the name. A page costs one draw whatever it returns: the filter spares the function parsing the
+ * room's entries, which the model does not draw (docs/DECISIONS.md, "A moderation target read by its name").
+ */
 function indexRead(members: number, why: string): Step[] {
   const level = keyLevelFor(members);
   const pages = Array(indexReadUnits(members).pagesPerKey).fill('dynamodbQuery') as LatencyName[];
