@@ -117,20 +117,24 @@ async function roomAtLevel(roomId: string, size: number, level?: number): Promis
     }),
   );
   const ids = Array.from({ length: size }, (_, i) => `${roomId}-member${i}`);
-  for (const connectionId of ids)
-    await putSubscription(
-      tables.db,
-      tables.table('SubscriptionsTable'),
-      subscriptionItem({
-        connectionId,
-        roomId,
-        username: connectionId,
-        connectedAt: '2026-11-24T04:00:00.000Z',
-        subscribedAt: '2026-11-24T04:00:00.000Z',
-        keyLevel: level,
-      }),
-    );
+  for (const connectionId of ids) await subscribed(roomId, connectionId, connectionId, level);
   return ids;
+}
+
+/** A connection's subscription of a room, written at the room's key level, showing `username`. */
+async function subscribed(roomId: string, connectionId: string, username: string, level?: number) {
+  await putSubscription(
+    tables.db,
+    tables.table('SubscriptionsTable'),
+    subscriptionItem({
+      connectionId,
+      roomId,
+      username,
+      connectedAt: '2026-11-24T04:00:00.000Z',
+      subscribedAt: '2026-11-24T04:00:00.000Z',
+      keyLevel: level,
+    }),
+  );
 }
 
 /** The stores as the functions wire them: the room index, and the Rooms table whose items hold each room's level. */
@@ -190,19 +194,7 @@ it("a moderation's target is read by its name on every key of the room: only its
     .map((s) => `level-named-ana-${s}`)
     .filter((id, i, all) => all.findIndex((o) => roomIndexShard(o, 3) === roomIndexShard(id, 3)) === i);
   expect(named.map((id) => roomIndexShard(id, 3)).sort()).toEqual([0, 1, 2]);
-  for (const connectionId of named)
-    await putSubscription(
-      tables.db,
-      tables.table('SubscriptionsTable'),
-      subscriptionItem({
-        connectionId,
-        roomId: 'level-named',
-        username: 'ana',
-        connectedAt: '2026-11-24T04:00:00.000Z',
-        subscribedAt: '2026-11-24T04:00:00.000Z',
-        keyLevel: 3,
-      }),
-    );
+  for (const connectionId of named) await subscribed('level-named', connectionId, 'ana', 3);
   let returned = 0;
   let scanned = 0;
   const { db, sent } = countingRequests();

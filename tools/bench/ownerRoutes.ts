@@ -76,6 +76,9 @@ export function indexReadUnits(members: number): { perKey: number; total: number
   return { perKey, total: perKey * level, pagesPerKey: Math.ceil(perKeyEntries / PAGE_ENTRIES) };
 }
 
+/** The first step of a read of the room index, by which a route's reads are counted. */
+const INDEX_KEY_0 = "the room index's key 0, beside the room's key level";
+
 /**
  * membersNamed (core/aws/connections.ts): key 0's pages beside the room's key level, then its other keys side by side,
  * each filtered to the name. A page costs one draw whatever it returns: the filter spares the function parsing the
@@ -86,7 +89,7 @@ function indexRead(members: number, why: string): Step[] {
   const pages = Array(indexReadUnits(members).pagesPerKey).fill('dynamodbQuery') as LatencyName[];
   return [
     {
-      what: `${why}: the room index's key 0, beside the room's key level`,
+      what: `${why}: ${INDEX_KEY_0}`,
       chains: [pages, ['dynamodbItem']],
     },
     ...(level > 1
@@ -141,110 +144,71 @@ function removal(members: number, ban: boolean): Step[] {
   ];
 }
 
+/**
+ * A route from its steps: its room event is its PutEvents step's end, the person acted on told at its posts' step;
+ * the fan-out tells `told` members `frames` frames each.
+ */
+function route(steps: Step[], frames: number, told: number): Route {
+  const publish = steps.findIndex((s) => s.chains.some((c) => c.includes('eventBridgePutEvents')));
+  const personTold = steps.findIndex((s) => s.chains.some((c) => c.includes('managementPost')));
+  return {
+    steps,
+    ...(publish >= 0 && { publish }),
+    ...(personTold >= 0 && { personTold }),
+    personPosts: personTold >= 0 ? PERSON_DEVICES : 0,
+    frames,
+    told,
+    indexReads: steps.filter((s) => s.what.includes(INDEX_KEY_0)).length,
+  };
+}
+
+/** callerIn and listedTarget (moderation.ts): the caller's role, the named member's connections and its identity. */
+const target = (members: number): Step[] => [
+  roomRead("the caller's role (callerIn)"),
+  ...indexRead(members, 'listedTarget'),
+  one("the named member's connection (its key and userId)", 'dynamodbItem'),
+];
+
 /** The route of `action` in a room of `members`. */
 export function routeOf(action: OwnerAction, members: number): Route {
-  const named = (steps: Step[]) => steps.findIndex((s) => s.what.includes('told `'));
   switch (action) {
-    case 'removemember': {
-      const steps = [invoke, admit, ...removal(members, false), audit];
-      return {
-        steps,
-        publish: steps.length - 2,
-        personTold: named(steps),
-        personPosts: PERSON_DEVICES,
-        frames: 2,
-        told: members - 1,
-        indexReads: 1,
-      };
-    }
-    case 'ban': {
-      // callerIn and listedTarget (moderation.ts), then removeMember with the target's user id; ban's own audit row.
-      const steps = [
-        invoke,
-        admit,
-        roomRead("the caller's role (callerIn)"),
-        ...indexRead(members, 'listedTarget'),
-        one("the named member's connection (its key and userId)", 'dynamodbItem'),
-        ...removal(members, true),
-        audit,
-      ];
-      return {
-        steps,
-        publish: steps.length - 2,
-        personTold: named(steps),
-        personPosts: PERSON_DEVICES,
-        frames: 2,
-        told: members - 1,
-        indexReads: 2,
-      };
-    }
+    case 'removemember':
+      return route([invoke, admit, ...removal(members, false), audit], 2, members - 1);
+    case 'ban':
+      // removeMember with the target's user id, and ban's own audit row (removeMember writes none for a ban).
+      return route([invoke, admit, ...target(members), ...removal(members, true), audit], 2, members - 1);
     case 'mute': {
-      const steps = [
-        invoke,
-        admit,
-        roomRead("the caller's role (callerIn)"),
-        ...indexRead(members, 'listedTarget'),
-        one("the named member's connection (its key and userId)", 'dynamodbItem'),
-        one("the mute's write: the room, its moderation item (TransactWriteItems)", 'dynamodbTransaction'),
+      const told = `each listed connection told \`muted\` (a post, ${PERSON_AT_ONCE} at once)`;
+      const write = "the mute's write: the room, its moderation item (TransactWriteItems)";
+      const steps = [invoke, admit, ...target(members), one(write, 'dynamodbTransaction')];
+      steps.push(
         roomRead('the room as the write left it'),
-        atMost(`each listed connection told \`muted\` (a post, ${PERSON_AT_ONCE} at once)`, PERSON_DEVICES, [
-          'managementPost',
-        ]),
+        atMost(told, PERSON_DEVICES, ['managementPost']),
         audit,
-      ];
-      return {
-        steps,
-        personTold: named(steps),
-        personPosts: PERSON_DEVICES,
-        frames: 0,
-        told: 0,
-        indexReads: 1,
-      };
+      );
+      return route(steps, 0, 0);
     }
     case 'rotatekey': {
       const steps = [
         invoke,
         admit,
         ...asOwner("the owner's write: the room, its gates (TransactWriteItems)"),
-        one("the owner's membership rekeyed (keepOwnersKey)", 'dynamodbItem'),
-        put('the new key (PutEvents)'),
-        audit,
       ];
-      return { steps, publish: steps.length - 2, personPosts: 0, frames: 1, told: members, indexReads: 0 };
+      steps.push(one("the owner's membership rekeyed (keepOwnersKey)", 'dynamodbItem'));
+      return route([...steps, put('the new key (PutEvents)'), audit], 1, members);
     }
     case 'slowmode': {
-      const steps = [
-        invoke,
-        admit,
-        roomRead("the caller's role (callerIn)"),
-        one(
-          "the room's slowModeSeconds (UpdateItem), then its moderation item",
-          'dynamodbItem',
-          'dynamodbItem',
-        ),
-        put('the slow mode (PutEvents)'),
-        audit,
-      ];
-      return { steps, publish: steps.length - 2, personPosts: 0, frames: 1, told: members, indexReads: 0 };
+      const update = "the room's slowModeSeconds (UpdateItem), then its moderation item";
+      const steps = [invoke, admit, roomRead("the caller's role (callerIn)")];
+      steps.push(one(update, 'dynamodbItem', 'dynamodbItem'), put('the slow mode (PutEvents)'), audit);
+      return route(steps, 1, members);
     }
     case 'closeroom': {
-      const steps = [
-        invoke,
-        admit,
-        ...asOwner("the owner's write: the room, its moderation item, its gates (TransactWriteItems)"),
-        one("the owner's connection moved to the lobby (moveOutOf's four writes)", ...MOVE),
-        put("the room's roomclosed event (PutEvents)"),
-        audit,
-      ];
+      const write = "the owner's write: the room, its moderation item, its gates (TransactWriteItems)";
+      const steps = [invoke, admit, ...asOwner(write)];
+      steps.push(one("the owner's connection moved to the lobby (moveOutOf's four writes)", ...MOVE));
       // Every member but the owner, moved by the route (the index may still list it: one post more).
-      return {
-        steps,
-        publish: steps.length - 2,
-        personPosts: 0,
-        frames: 1,
-        told: members - 1,
-        indexReads: 0,
-      };
+      return route([...steps, put("the room's roomclosed event (PutEvents)"), audit], 1, members - 1);
     }
   }
 }
