@@ -108,6 +108,11 @@ export interface ConnectionStore {
     connectionId?: string,
   ): Promise<{ members: Member[]; count: number; includesConnection: boolean }>;
   /**
+   * The room's connections showing `username` (a moderation's target, named as the member list shows it), from every
+   * key of the room index, without returning the others.
+   */
+  membersNamed(roomId: string, username: string): Promise<Member[]>;
+  /**
    * Stores the send bucket only if it is still the one read (`previousAt`, undefined = none yet) and the connection
    * exists; false when another send changed it first or the connection is gone.
    */

@@ -7,7 +7,7 @@ import { LOBBY } from '#core/protocol';
 import { roomFrameEvent } from '#core/roomFrames';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { MODERATION_LIMITS, type Role, type RoleChangedFrame } from '#protocol';
-import { auditRow, membersOf, type OwnerDeps, removeMember, tell } from './owners';
+import { auditRow, type OwnerDeps, removeMember, tell } from './owners';
 
 /**
  * Moderation (core/moderation.ts holds the state on the room's item): the owner makes members moderators and back
@@ -74,8 +74,8 @@ async function listedTarget(
   verb: string,
 ): Promise<Target> {
   if (name === caller.connection.username) throw new BadRequest(`You cannot ${verb} yourself.`);
-  const named = (await membersOf(deps, caller.roomId)).filter(
-    (m) => m.username === name && m.connectionId !== caller.connection.connectionId,
+  const named = (await deps.connections.membersNamed(caller.roomId, name)).filter(
+    (m) => m.connectionId !== caller.connection.connectionId,
   );
   const first = named[0] === undefined ? undefined : await deps.connections.get(named[0].connectionId);
   if (!first)
@@ -220,7 +220,7 @@ export async function unmute(deps: ModerationDeps, connectionId: string, name: s
   if (key === undefined) throw new BadRequest(`Nobody named "${name}" is muted in room ${caller.roomId}.`);
   await moderate(deps, caller, { kind: 'unmute', key }, true, 'unmute');
   const frame = { type: 'unmuted' as const, roomId: caller.roomId, username: name };
-  const listed = (await membersOf(deps, caller.roomId)).filter((m) => m.username === name);
+  const listed = await deps.connections.membersNamed(caller.roomId, name);
   await tell(
     deps,
     listed.map((m) => m.connectionId),

@@ -8,7 +8,7 @@ import type { ModerationRecord } from '#core/identity/sessions';
 import { newInviteKey } from '#core/limits/guard';
 import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
 import { roleIn } from '#core/moderation';
-import type { ChatEvent, ChatPorts, Connection, Member, OwnerChange, Room } from '#core/ports';
+import type { ChatEvent, ChatPorts, Connection, OwnerChange, Room } from '#core/ports';
 import { LIMITS, LOBBY } from '#core/protocol';
 import { roomFrameEvent } from '#core/roomFrames';
 import { epochSeconds, roomEnd } from '#core/roomLife';
@@ -94,10 +94,6 @@ async function asOwner(
   throw new Forbidden(`Only the member who created room ${roomId} can ${verb}.`);
 }
 
-export async function membersOf(deps: OwnerDeps, roomId: string): Promise<Member[]> {
-  return (await deps.connections.listMembers(roomId, Number.POSITIVE_INFINITY)).members;
-}
-
 /** Posts a frame to connections; one that can't be reached is skipped (its $disconnect removes it). */
 export async function tell(deps: OwnerDeps, connectionIds: string[], frame: object): Promise<void> {
   const payload = JSON.stringify(frame);
@@ -174,8 +170,8 @@ async function personIn(
   except: string,
   userId?: string,
 ): Promise<{ person?: string; targets: Shown[] }> {
-  const named = (await membersOf(deps, roomId)).filter(
-    (m) => m.username === username && m.connectionId !== except,
+  const named = (await deps.connections.membersNamed(roomId, username)).filter(
+    (m) => m.connectionId !== except,
   );
   const person =
     userId ??

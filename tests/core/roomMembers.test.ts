@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '#core/aws/connections';
+import { roomIndexShard } from '#core/aws/roomMembers';
 import { putSubscription, subscriptionItem } from '#core/aws/subscriptions';
 import { DynamoTypingStore } from '#typing/dynamoTyping';
 import { connectionStore, templateTables } from '../helpers/templateTables';
@@ -116,20 +117,24 @@ async function roomAtLevel(roomId: string, size: number, level?: number): Promis
     }),
   );
   const ids = Array.from({ length: size }, (_, i) => `${roomId}-member${i}`);
-  for (const connectionId of ids)
-    await putSubscription(
-      tables.db,
-      tables.table('SubscriptionsTable'),
-      subscriptionItem({
-        connectionId,
-        roomId,
-        username: connectionId,
-        connectedAt: '2026-11-24T04:00:00.000Z',
-        subscribedAt: '2026-11-24T04:00:00.000Z',
-        keyLevel: level,
-      }),
-    );
+  for (const connectionId of ids) await subscribed(roomId, connectionId, connectionId, level);
   return ids;
+}
+
+/** A connection's subscription of a room, written at the room's key level, showing `username`. */
+async function subscribed(roomId: string, connectionId: string, username: string, level?: number) {
+  await putSubscription(
+    tables.db,
+    tables.table('SubscriptionsTable'),
+    subscriptionItem({
+      connectionId,
+      roomId,
+      username,
+      connectedAt: '2026-11-24T04:00:00.000Z',
+      subscribedAt: '2026-11-24T04:00:00.000Z',
+      keyLevel: level,
+    }),
+  );
 }
 
 /** The stores as the functions wire them: the room index, and the Rooms table whose items hold each room's level. */
@@ -180,4 +185,32 @@ it("a mention scan stopped by its send's refusal reads the room's first key only
   stop.abort();
   await levelReaders(db).connections.membersUpTo('level-stopped', 1000, stop.signal);
   expect(sent).toEqual({ QueryCommand: 1 });
+});
+
+it("a moderation's target is read by its name on every key of the room: only its entries come back", async () => {
+  const others = await roomAtLevel('level-named', 30, 3);
+  // Three connections showing one name, on each of the room's 3 keys (a person's devices, a guest's tabs).
+  const named = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
+    .map((s) => `level-named-ana-${s}`)
+    .filter((id, i, all) => all.findIndex((o) => roomIndexShard(o, 3) === roomIndexShard(id, 3)) === i);
+  expect(named.map((id) => roomIndexShard(id, 3)).sort()).toEqual([0, 1, 2]);
+  for (const connectionId of named) await subscribed('level-named', connectionId, 'ana', 3);
+  let returned = 0;
+  let scanned = 0;
+  const { db, sent } = countingRequests();
+  const counting = {
+    send: async (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+      const output = (await db.send(command)) as { Count?: number; ScannedCount?: number };
+      returned += output.Count ?? 0;
+      scanned += output.ScannedCount ?? 0;
+      return output;
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const found = await levelReaders(counting).connections.membersNamed('level-named', 'ana');
+  expect(found.map((m) => m.connectionId).sort()).toEqual([...named].sort());
+  expect(found.every((m) => m.username === 'ana')).toBe(true);
+  // Every key read (and charged) as the whole room's listing reads it; only the name's entries returned.
+  expect(sent).toEqual({ QueryCommand: 3, GetCommand: 1 });
+  expect(scanned).toBe(others.length + named.length);
+  expect(returned).toBe(named.length);
 });

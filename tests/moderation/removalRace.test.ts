@@ -75,10 +75,10 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
   const fanout = roomFanoutStandIn({ connections, rooms, notifier });
   const ownerPorts = {
     connections: Object.assign(Object.create(connections) as DynamoConnectionStore, {
-      listMembers: async (roomId: string, limit: number, id?: string) => {
-        const listed = await connections.listMembers(roomId, limit, id);
+      membersNamed: async (roomId: string, username: string) => {
+        let listed = await connections.membersNamed(roomId, username);
         if (listings++ === 0) {
-          listed.members = listed.members.filter((m) => !unlisted.has(m.connectionId));
+          listed = listed.filter((m) => !unlisted.has(m.connectionId));
           await afterStep('listed');
         }
         return listed;

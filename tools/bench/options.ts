@@ -54,9 +54,11 @@ Usage: npm run bench -- [options]
                            presence          one room's presence turn by turn (tools/bench/presence.ts): 5,000
                                              joins in 60 s, and a storm of 20,000 reconnects at 500/s; a queue
                                              message per change against the room's presence board
-                           owners            an owner's removemember and closeroom in rooms of 1,000 and 10,000
+                           owners            an owner's or moderator's removemember, ban, mute, rotatekey,
+                                             slowmode and closeroom in rooms of 1,000 and 10,000
                                              (tools/bench/ownerActions.ts): the route's answer against its
-                                             deadlines, the last member told and (closeroom) moved, 20 seeds
+                                             deadlines, the person acted on told, the last member told and
+                                             (closeroom) moved, each hop's calls against its quota, 20 seeds
                            all               the four loads and the ceiling
   --design D             the model's fan-out: queue (one queue message per room event), wake (one wake per awake
                          spell of a room, the room's log read since its cursor: the fan-out as built) or both (default)

@@ -1,104 +1,63 @@
 /**
- * `npm run bench -- --aws-profile aws --model owners`: an owner's `removemember` and `closeroom` in one big room, on
- * the model of the stack on AWS (tools/bench/awsModel.ts). Each action is the route's own calls, counted from its
- * code (functions/moderation/owners.ts and its ports) and drawn from the AWS profile's latencies as the send path
- * draws a message's, then its one room event through the fan-out the model already runs (modelPosting.ts: the index's keys,
- * chunks of FanoutChunkSize, Deliver's invokes, the posting budget, the account's requests a second). Reported: the
- * route's answer against its deadlines, the time until the room's last member is told, and for `closeroom` until
- * the last one is moved to the lobby (deliver/post.ts moveOutIfClosed: four item writes a member, MOVES_AT_ONCE of
- * a chunk at once, each write within DynamoDB's units per key and per table), each with the quota that binds.
+ * `npm run bench -- --aws-profile aws --model owners`: an owner's or a moderator's actions in one big room
+ * (removemember, ban, mute, rotatekey, slowmode, closeroom), on the model of the stack on AWS (tools/bench/awsModel.ts).
+ * Each action is the route's own calls, counted from its code (ownerRoutes.ts) and drawn from the AWS profile's
+ * latencies as the send path draws a message's, then its one room event through the fan-out the model already runs
+ * (modelPosting.ts: the index's keys, chunks of FanoutChunkSize, Deliver's invokes, the posting budget, the account's
+ * requests a second). Reported: the route's answer against its deadlines, when the person acted on is told on its
+ * every connection, the time until the room's last member is told, and for `closeroom` until the last one is moved to
+ * the lobby (deliver/post.ts moveOutIfClosed: four item writes a member, MOVES_AT_ONCE of a chunk at once, each write
+ * within DynamoDB's units per key and per table), each with the quota that binds; and each hop's calls against their
+ * quotas (the room index's read units per key, the posts against the account's requests a second, the fan-out's Map
+ * concurrency and a chunk's state).
  *
  * Approximations: the route's Lambda is warm (a cold start adds RoomsFunction's init once) and reads no settings, and
  * so are Deliver's environments (from cold, each chunk's first invoke adds Deliver's init once); a Query page costs
- * one draw whatever it holds (a shard's entries fit in one 1 MB page up to PAGE_ENTRIES); the removed member has one
- * connection in the room, signed in on one device; the room is otherwise quiet; a move's index write is counted on
- * its index key and the index's units beside its item's.
+ * one draw whatever it holds (a shard's entries fit in one 1 MB page up to 5,242), and the route's own time between
+ * calls (parsing the room index's entries, in a function of 256 MB) is not drawn; the room is otherwise quiet; a
+ * move's index write is counted on its index key and the index's units beside its item's.
  */
 import { keyLevelFor, ROOM_INDEX_SHARDS, roomIndexShard } from '#core/aws/roomMembers';
 import { ROUTE_SECONDS } from '#core/features';
 import { MOVES_AT_ONCE } from '#deliver/post';
-import { type AwsProfile, type LatencyName, latencyMs } from '../local/awsProfile';
+import { type AwsProfile, latencyMs } from '../local/awsProfile';
 import { DEFAULT_INTEGRATION_TIMEOUT_MS } from '../local/gateway/stage';
 import { type Message, Posting } from './modelPosting';
 import type { Design, ModelSettings } from './modelSettings';
 import { setUpModel } from './modelSetup';
+import { callsOf, indexReadUnits, OWNER_ACTIONS, type OwnerAction, type Route, routeOf } from './ownerRoutes';
 import { bindingQuota, describeBinding, type QuotaUse } from './quotas';
 import { seededRandom } from './simulation';
 import { percentile } from './stats';
 
-export type OwnerAction = 'removemember' | 'closeroom';
+export { OWNER_ACTIONS, type OwnerAction } from './ownerRoutes';
 
 /** The room sizes the table shows, the seeds each row runs (one action a seed), and the route draws' own stream. */
 export const OWNER_ROOMS = [1_000, 10_000];
 export const OWNER_SEEDS = 20;
 const ROUTE_SEED = 15_485_863;
-/** A room index entry as a Query reads it (keys and `username`, with DynamoDB's per-item overhead): an estimate. */
-const ENTRY_BYTES = 200;
-/** Entries one Query page holds: DynamoDB stops a page at 1 MB read. */
-const PAGE_ENTRIES = Math.floor((1024 * 1024) / ENTRY_BYTES);
+/** A chunk's entry in the fan-out's state (`connectionId`, `username` as JSON): an estimate. */
+const CHUNK_ENTRY_BYTES = 80;
+/** A room frame an owner's action publishes (keyrotated, slowmode, roomclosed, a presence leave) as JSON: an estimate. */
+const FRAME_BYTES = 300;
+/** Step Functions' largest state, input or output (256 KiB; Step Functions quotas). Exported for tests. */
+export const STATE_MAX_BYTES = 256 * 1024;
 
-/** One step of a route: calls side by side, each a chain of calls one after another; the slowest chain ends it. */
-interface Step {
-  what: string;
-  chains: LatencyName[][];
+/** When each step of a route ends, drawn from the profile (ms from the route's invoke). */
+function stepEnds(route: Route, profile: AwsProfile, random: () => number): number[] {
+  let t = 0;
+  return route.steps.map((step) => {
+    t += Math.max(
+      ...step.chains.map((c) => c.reduce((n, call) => n + latencyMs(profile.latency[call], random), 0)),
+    );
+    return t;
+  });
 }
-const one = (what: string, ...calls: LatencyName[]): Step => ({ what, chains: [calls] });
 
-/**
- * The route's calls in order, as its code makes them (the caller's frame counted first, core/websocket.ts; the
- * caller's connection then served from that count, guard.ts servedFrom). `publish`: the step whose end is the room
- * event's PutEvents accepted.
- */
-export function routeSteps(action: OwnerAction, members: number): { steps: Step[]; publish: number } {
-  const head = [
-    one('API Gateway to the route function (warm)', 'lambdaInvoke'),
-    one("the frame counted on the caller's connection (admitFrame)", 'dynamodbItem'),
-    one("the room's keys read strongly (beforeRotation)", 'dynamodbItem'),
-    one(
-      "the owner's write: the room, its moderation item, its gates (TransactWriteItems)",
-      'dynamodbTransaction',
-    ),
-    one('the room as the write left it', 'dynamodbItem'),
-  ];
-  // moveOutOf: the connection's move, the lobby's subscription, the room's deleted, the count off.
-  const move = one(
-    "the connection moved to the lobby (moveOutOf's four writes)",
-    ...Array(4).fill('dynamodbItem'),
-  );
-  const audit = one("the action's audit row (auditModeration)", 'dynamodbItem');
-  if (action === 'closeroom') {
-    const steps = [
-      ...head,
-      move,
-      one("the room's roomclosed event (PutEvents)", 'eventBridgePutEvents'),
-      audit,
-    ];
-    return { steps, publish: steps.length - 2 };
-  }
-  // personIn reads the whole room index (listMembers): key 0's pages beside the room's key level, then its other keys.
-  const level = keyLevelFor(members);
-  const pages = Array(Math.ceil(Math.ceil(members / level) / PAGE_ENTRIES)).fill(
-    'dynamodbQuery',
-  ) as LatencyName[];
-  const steps = [
-    ...head,
-    one('its moderation item (a removal marks the room moderated)', 'dynamodbItem'),
-    { what: "the room index's key 0, beside the room's key level", chains: [pages, ['dynamodbItem']] },
-    ...(level > 1
-      ? [{ what: `its other ${level - 1} keys side by side`, chains: Array(level - 1).fill(pages) }]
-      : []),
-    one("the named member's connection (its userId)", 'dynamodbItem'),
-    one("the person's devices (the user index)", 'dynamodbQuery'),
-    one("its device's subscription of the room", 'dynamodbItem'),
-    one("the owner's membership rekeyed (keepOwnersKey)", 'dynamodbItem'),
-    move,
-    one("the person's membership deleted (forgetPerson)", 'dynamodbItem'),
-    one('the removed connection told (a post)', 'managementPost'),
-    one("the leave on the room's presence board", 'dynamodbItem'),
-    one('the leave and the new key (one PutEvents)', 'eventBridgePutEvents'),
-    audit,
-  ];
-  return { steps, publish: steps.length - 2 };
+/** A figure over the seeds: its median and 99th percentile (ms). */
+export interface Spread {
+  p50: number;
+  p99: number;
 }
 
 export interface OwnerResult {
@@ -106,24 +65,32 @@ export interface OwnerResult {
   members: number;
   seeds: number;
   /** The route's answer, from its invoke to its reply (ms), over the seeds. */
-  answerP50Ms: number;
-  answerP99Ms: number;
+  answer: Spread;
   /** The deadlines it answers within (s): the route's own, its function's Timeout, API Gateway's integration. */
   routeSeconds: number;
   functionTimeoutSeconds: number;
   integrationSeconds: number;
-  /** Frames each member is told, and the posts of one action (members told × frames). */
+  /** The person acted on (removemember, ban, mute): its connections told, and when the last one is (ms). */
+  personPosts: number;
+  personTold?: Spread;
+  /** Frames each member is told through the fan-out, and the fan-out's posts of one action (members told × frames). */
   frames: number;
   posts: number;
   /** From the route's invoke to the last member's last post (ms), over the seeds, and the quota that binds. */
-  lastToldP50Ms: number;
-  lastToldP99Ms: number;
+  lastTold?: Spread;
   toldBinds: string;
   /** closeroom: until the last member is moved (ms), the moves refused past the SDK's retries, the quota that binds. */
-  lastMovedP50Ms?: number;
-  lastMovedP99Ms?: number;
+  lastMoved?: Spread;
   movesFailed?: number;
   movedBinds?: string;
+  /** The route's whole reads of the room index, their read units (RRU) in all and on each key. */
+  indexReads: number;
+  indexReadUnits: number;
+  indexReadUnitsPerKey: number;
+  /** A chunk's iteration state in the fan-out (bytes, an estimate), where there is a fan-out. */
+  chunkStateBytes?: number;
+  /** Each hop's calls against their quotas, as the table prints them. */
+  calls: string;
 }
 
 /** What one action's run needs: the profile, the stack's settings, the fan-out's design and its Timeout. */
@@ -136,21 +103,12 @@ export interface OwnerRun {
   seeds?: number;
 }
 
-/** One action, one seed: its answer, its last post and last move, and the quotas' use. */
+/** One action, one seed: its answer, its person told, its last post and last move, and the quotas' use. */
 function runOnce(action: OwnerAction, members: number, run: OwnerRun, seed: number) {
-  const routeRandom = seededRandom(seed + ROUTE_SEED);
-  const { steps, publish } = routeSteps(action, members);
-  let t = 0;
-  let publishedAt = 0;
-  steps.forEach((step, i) => {
-    t += Math.max(
-      ...step.chains.map((c) =>
-        c.reduce((n, call) => n + latencyMs(run.profile.latency[call], routeRandom), 0),
-      ),
-    );
-    if (i === publish) publishedAt = t;
-  });
-  const answerMs = t;
+  const route = routeOf(action, members);
+  const ends = stepEnds(route, run.profile, seededRandom(seed + ROUTE_SEED));
+  const answerMs = ends[ends.length - 1] ?? 0;
+  const personToldMs = route.personTold === undefined ? undefined : ends[route.personTold];
 
   const st = setUpModel({
     design: run.design,
@@ -161,11 +119,20 @@ function runOnce(action: OwnerAction, members: number, run: OwnerRun, seed: numb
     traffic: false,
   });
   const { L, draw, transition, clock, meters } = st;
+  // The route's own posts to the person acted on take the account's requests a second as the fan-out's do; its whole
+  // reads of the room index take each key's read units (strongly consistent reads of the room's items are 1 unit).
+  for (let i = 0; i < route.personPosts && personToldMs !== undefined; i++)
+    meters.apiGateway.take(personToldMs);
+  const reads = indexReadUnits(members);
+  for (let r = 0; r < route.indexReads; r++)
+    for (let key = 0; key < keyLevelFor(members); key++) {
+      meters.readKeyQuota(`subscribers#room#${key}`).take(0, reads.perKey);
+      meters.readTableQuota('SubscriptionsTable').take(0, reads.perKey);
+    }
   // Deliver's environments warm, as a room this size keeps them between its messages: Prepare's, and one for each
-  // chunk the room's fan-out runs at once (its keys' Map × its chunks' Map).
-  const warm = Array.from({ length: st.keysAtOnce * st.chunksAtOnce + 1 }, () =>
-    st.lambdas.invoke('DeliverFunction', 0),
-  );
+  // chunk the room's fan-out runs at once (its keys' Map × its chunks' Map); none for an action without a room event.
+  const warmed = route.publish === undefined ? 0 : st.keysAtOnce * st.chunksAtOnce + 1;
+  const warm = Array.from({ length: warmed }, () => st.lambdas.invoke('DeliverFunction', 0));
   for (const w of warm) w?.end(0);
   const level = keyLevelFor(members);
   let moved = 0;
@@ -223,93 +190,135 @@ function runOnce(action: OwnerAction, members: number, run: OwnerRun, seed: numb
     tally: st.tally,
     ...(action === 'closeroom' && { moveOut }),
   });
-  // The room index's members but one: the removed member (its names filtered out), or the owner, moved by the route
-  // (the index may still list it: one post more). removemember tells two frames: the leave (the presence board's) and
-  // the new key, both in the execution the one PutEvents starts.
-  const told = members - 1;
-  const frames: Message[][] = (action === 'closeroom' ? [0] : [0, 1]).map((seq) => [
+  // The room's frames, all in the execution the one PutEvents starts (removemember's and ban's: the leave, from the
+  // presence board, and the new key).
+  const frames: Message[][] = Array.from({ length: route.frames }, (_, seq) => [
     { seq, sentAt: 0, takenAt: 0, posted: 0 },
   ]);
   // The event: the rule to the room's FIFO group, the pipe's poll, the execution, Prepare's reads, the room's posts.
-  st.ruleTarget(publishedAt, () => {
-    meters.groupQuota(0).take(clock.now);
-    const received = clock.now + draw(L.sqsCall) + draw(L.pipesSqsPoll);
-    const prepared =
-      posting.deliverRead(received + transition()) + Math.max(draw(L.dynamodbQuery), draw(L.dynamodbItem));
-    posting.postRoom({ members: told }, prepared + transition(), frames);
-  });
+  const publishedAt = route.publish === undefined ? undefined : ends[route.publish];
+  if (publishedAt !== undefined)
+    st.ruleTarget(publishedAt, () => {
+      meters.groupQuota(0).take(clock.now);
+      const received = clock.now + draw(L.sqsCall) + draw(L.pipesSqsPoll);
+      const prepared =
+        posting.deliverRead(received + transition()) + Math.max(draw(L.dynamodbQuery), draw(L.dynamodbItem));
+      posting.postRoom({ members: route.told }, prepared + transition(), frames);
+    });
   clock.runUntil(st.end);
   const uses = meters.uses(0, st.lambdas);
-  const dynamo = (u: QuotaUse) => u.name.startsWith('DynamoDB write');
+  const dynamoWrite = (u: QuotaUse) => u.name.startsWith('DynamoDB write');
   return {
     answerMs,
-    lastToldMs: st.tally.latency.max,
+    personToldMs,
+    lastToldMs: publishedAt === undefined ? undefined : st.tally.latency.max,
     posts: st.tally.posts,
     lastMovedMs: lastMoved,
     movesFailed,
-    toldBinds: bindingQuota(uses.filter((u) => !dynamo(u))),
-    movedBinds: bindingQuota(uses.filter(dynamo)),
+    toldBinds: bindingQuota(uses.filter((u) => !dynamoWrite(u))),
+    movedBinds: bindingQuota(uses.filter(dynamoWrite)),
+    keysAtOnce: st.keysAtOnce,
+    chunksAtOnce: st.chunksAtOnce,
+    chunkSize: st.s.chunkSize,
+    postsPerSecond: meters.apiGateway.limit,
+    rcuPerKey: run.profile.quotas.dynamodbRcuPerKey.value,
+    mapMax: run.profile.quotas.stepFunctionsInlineMapConcurrency.value,
   };
+}
+
+type Run = ReturnType<typeof runOnce>;
+
+/** One figure's median and 99th percentile over the seeds' runs, rounded; undefined where the action has none. */
+function spread(runs: Run[], pick: (r: Run) => number | undefined): Spread | undefined {
+  const values = runs.map(pick).filter((v) => v !== undefined);
+  if (values.length === 0) return undefined;
+  return { p50: Math.round(percentile(values, 50)), p99: Math.round(percentile(values, 99)) };
+}
+
+/** The quota of the run that came nearest its limit (or refused most): what binds. */
+const worst = (uses: (QuotaUse | undefined)[]) =>
+  describeBinding(bindingQuota(uses.filter((u) => u !== undefined)));
+
+/** A chunk's iteration in the fan-out carries its members and the room's frames (bytes, an estimate). */
+const chunkState = (r: Run, frames: number) => r.chunkSize * CHUNK_ENTRY_BYTES + frames * FRAME_BYTES;
+
+/** Each hop's calls against their quotas: the route's by kind, its index reads, its posts, the fan-out's. */
+function callsText(action: OwnerAction, members: number, r: Run, posts: number): string {
+  const route = routeOf(action, members);
+  const c = callsOf(route);
+  const reads = indexReadUnits(members);
+  const keys = keyLevelFor(members);
+  const routeCalls = [
+    `${c.dynamodbItem ?? 0} item`,
+    c.dynamodbQuery ? `${c.dynamodbQuery} Query` : '',
+    c.dynamodbTransaction ? `${c.dynamodbTransaction} transaction` : '',
+    c.eventBridgePutEvents ? `${c.eventBridgePutEvents} PutEvents` : '',
+    c.managementPost ? `${c.managementPost} post` : '',
+  ].filter(Boolean);
+  const index =
+    route.indexReads > 0
+      ? `; index read ×${route.indexReads}: ${reads.total * route.indexReads} RRU, ${reads.perKey * route.indexReads}` +
+        ` a key of ${r.rcuPerKey.toLocaleString('en-US')}/s`
+      : '';
+  if (posts === 0) return `route ${routeCalls.join(', ')}${index}`;
+  // The Maps run keys × chunks, each within the quota.
+  const stateBytes = chunkState(r, route.frames);
+  return (
+    `route ${routeCalls.join(', ')}${index}; fan-out ${posts.toLocaleString('en-US')} posts ` +
+    `(${(posts / r.postsPerSecond).toFixed(1)} s of the account's ${r.postsPerSecond.toLocaleString('en-US')}/s), ` +
+    `Map ${Math.min(keys, r.keysAtOnce)} keys × ${r.chunksAtOnce} chunks (each ≤ ${r.mapMax}), ` +
+    `chunk state ${Math.round(stateBytes / 1024)} KiB of ${STATE_MAX_BYTES / 1024} KiB`
+  );
 }
 
 /** An action in a room of `members`, over `run.seeds` seeds from `run.seed`. */
 export function runOwnerAction(action: OwnerAction, members: number, run: OwnerRun): OwnerResult {
   const seeds = run.seeds ?? OWNER_SEEDS;
   const runs = Array.from({ length: seeds }, (_, i) => runOnce(action, members, run, run.seed + i));
-  const p = (values: number[], q: number) => Math.round(percentile(values, q));
-  // The quota of the run that came nearest its limit (or refused most) names what binds.
-  const worst = (uses: (QuotaUse | undefined)[]) =>
-    describeBinding(bindingQuota(uses.filter((u) => u !== undefined)));
+  const route = routeOf(action, members);
+  const first = runs[0] as Run;
+  const lastTold = spread(runs, (r) => r.lastToldMs);
+  const personTold = spread(runs, (r) => r.personToldMs);
+  const lastMoved = action === 'closeroom' ? spread(runs, (r) => r.lastMovedMs) : undefined;
   return {
     action,
     members,
     seeds,
-    answerP50Ms: p(
-      runs.map((r) => r.answerMs),
-      50,
-    ),
-    answerP99Ms: p(
-      runs.map((r) => r.answerMs),
-      99,
-    ),
+    answer: spread(runs, (r) => r.answerMs) as Spread,
     routeSeconds: ROUTE_SECONDS,
     functionTimeoutSeconds: run.functionTimeoutSeconds,
     integrationSeconds: DEFAULT_INTEGRATION_TIMEOUT_MS / 1000,
-    frames: action === 'closeroom' ? 1 : 2,
-    posts: runs[0]?.posts ?? 0,
-    lastToldP50Ms: p(
-      runs.map((r) => r.lastToldMs),
-      50,
-    ),
-    lastToldP99Ms: p(
-      runs.map((r) => r.lastToldMs),
-      99,
-    ),
+    personPosts: route.personPosts,
+    ...(personTold && { personTold }),
+    frames: route.frames,
+    posts: first.posts,
+    ...(lastTold && { lastTold }),
     toldBinds: worst(runs.map((r) => r.toldBinds)),
-    ...(action === 'closeroom' && {
-      lastMovedP50Ms: p(
-        runs.map((r) => r.lastMovedMs),
-        50,
-      ),
-      lastMovedP99Ms: p(
-        runs.map((r) => r.lastMovedMs),
-        99,
-      ),
+    ...(lastMoved && {
+      lastMoved,
       movesFailed: runs.reduce((n, r) => n + r.movesFailed, 0),
       movedBinds: worst(runs.map((r) => r.movedBinds)),
     }),
+    indexReads: route.indexReads,
+    indexReadUnits: indexReadUnits(members).total * route.indexReads,
+    indexReadUnitsPerKey: indexReadUnits(members).perKey * route.indexReads,
+    ...(route.frames > 0 && { chunkStateBytes: chunkState(first, route.frames) }),
+    calls: callsText(action, members, first, first.posts),
   };
 }
 
-/** Both actions in each of OWNER_ROOMS, as a table. */
+const shown = (s: Spread | undefined) => (s === undefined ? '–' : `${s.p50} / ${s.p99}`);
+
+/** Every action in each of OWNER_ROOMS, as a table, and each hop's calls under it. */
 export function ownersTable(run: OwnerRun): { rows: OwnerResult[]; text: string } {
-  const rows = (['removemember', 'closeroom'] as const).flatMap((action) =>
+  const rows = OWNER_ACTIONS.flatMap((action) =>
     OWNER_ROOMS.map((members) => runOwnerAction(action, members, run)),
   );
   const head = [
     'action',
     'members',
     'answer p50/p99 ms',
+    'person told p50/p99 ms',
     'posts',
     'last told p50/p99 ms',
     'told: binds',
@@ -319,25 +328,29 @@ export function ownersTable(run: OwnerRun): { rows: OwnerResult[]; text: string 
   const lines = rows.map((r) => [
     r.action,
     r.members.toLocaleString('en-US'),
-    `${r.answerP50Ms} / ${r.answerP99Ms}`,
+    shown(r.answer),
+    r.personTold === undefined ? '–' : `${shown(r.personTold)} (${r.personPosts} connections)`,
     r.posts.toLocaleString('en-US'),
-    `${r.lastToldP50Ms} / ${r.lastToldP99Ms}`,
+    shown(r.lastTold),
     r.toldBinds,
-    r.lastMovedP50Ms === undefined
-      ? '–'
-      : `${r.lastMovedP50Ms} / ${r.lastMovedP99Ms} (${r.movesFailed} failed)`,
+    r.lastMoved === undefined ? '–' : `${shown(r.lastMoved)} (${r.movesFailed} failed)`,
     r.movedBinds ?? '–',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   const first = rows[0];
+  const calls = rows
+    .filter((r) => r.members === OWNER_ROOMS[OWNER_ROOMS.length - 1])
+    .map((r) => `${r.action} (${r.members.toLocaleString('en-US')}): ${r.calls}`);
   return {
     rows,
     text:
       `${[fmt(head), ...lines.map(fmt)].join('\n')}\n` +
       `(${first?.seeds} seeds a row, one action each; answer: from the route's invoke to its reply, against the route's ` +
       `${first?.routeSeconds} s, its function's Timeout ${first?.functionTimeoutSeconds} s and API Gateway's ` +
-      `${first?.integrationSeconds} s; last told / moved: from the same invoke; the posting budget's refusals are ` +
-      "chunks' reservations put off to its next second, no post lost)",
+      `${first?.integrationSeconds} s; person told: its every connection told by the route itself; last told / ` +
+      "moved: from the same invoke; the posting budget's refusals are chunks' reservations put off to its next " +
+      'second, no post lost)\n' +
+      `calls per hop:\n${calls.map((l) => `  ${l}`).join('\n')}`,
   };
 }

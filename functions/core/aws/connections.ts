@@ -296,6 +296,10 @@ export class DynamoConnectionStore implements ConnectionStore {
     };
   }
 
+  async membersNamed(roomId: string, username: string): Promise<Member[]> {
+    return allRoomMembers(this.db, { ...this.subscriptions, roomId }, username);
+  }
+
   /**
    * Up to `limit` of the room's members, reading the index only as far as that (a big room's mentions); once `stop` is
    * aborted, no further page. `keyLevel`: the room's level as the caller reads it anyway, else read here.
