@@ -1,4 +1,14 @@
-const { availableParallelism } = require('node:os');
+const { enableCompileCache } = require('node:module');
+const { availableParallelism, tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+// V8's compiled code for what Node's own module loader reads (Jest itself in each worker process, and in each test
+// cloud its DynamoDB and Step Functions threads with dynalite, the state machine interpreter and the SDK) is kept on
+// disk and reused (Node's compile cache, keyed by each file's contents), rather than compiled again by every worker
+// and every cloud. Set here, before Jest starts its workers, which inherit the variable; the Lambda environments'
+// threads turn it on themselves (tools/local/lambda/worker.ts). Node 22.1+.
+process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'node-compile-cache');
+enableCompileCache?.(process.env.NODE_COMPILE_CACHE);
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -7,16 +17,11 @@ module.exports = {
   testEnvironment: '<rootDir>/tests/setup/browserEnvironment.ts',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // esbuild, file by file (tests/setup/transform.js says why): TypeScript, and @middy/core, which is published as an
+  // ES module only while Jest's module system loads CommonJS.
   transform: {
-    '^.+\\.ts$': [
-      'ts-jest',
-      { tsconfig: { module: 'commonjs', moduleResolution: 'node', isolatedModules: true } },
-    ],
-    // @middy/core is published as an ES module only; Jest's module system loads CommonJS, so it is compiled too.
-    '/node_modules/@middy/.+\\.js$': [
-      'ts-jest',
-      { tsconfig: { module: 'commonjs', allowJs: true, isolatedModules: true } },
-    ],
+    '^.+\\.ts$': '<rootDir>/tests/setup/transform.js',
+    '/node_modules/@middy/.+\\.js$': '<rootDir>/tests/setup/transform.js',
   },
   // The client library from its sources, as tsconfig.json's `paths` say: the tests see the code as it is, and no
   // test reads client/dist/ while tests/client/package.test.ts's `npm pack` rewrites it in another worker. The

@@ -1,5 +1,11 @@
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+
+/**
+ * Playwright's Chromium, loaded on first use: tests/setup/browserEnvironment.ts imports this module in every Jest
+ * worker, and most workers run no browser test (loading playwright-core costs about 0.8 CPU-seconds).
+ */
+const chromium = () => (require('playwright-core') as typeof import('playwright-core')).chromium;
 
 /**
  * The Chromium the browser tests drive, found the way users' machines have one: $CHROMIUM_PATH, Debian's
@@ -27,7 +33,7 @@ export function findChromium(
   ];
   let playwrights: string | undefined;
   try {
-    playwrights = chromium.executablePath();
+    playwrights = chromium().executablePath();
   } catch {
     // playwright-core names the path only on platforms it supports.
   }
@@ -60,7 +66,7 @@ export const SHARED_CHROMIUM = '__roomcastChromium';
 
 /** A Chromium of the caller's own. */
 export function launchOwnChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
+  return chromium().launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
 }
 
 /**
