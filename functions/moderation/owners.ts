@@ -2,7 +2,6 @@ import { REMOVED_NAMES_MAX } from '#core/aws/roomMembers';
 import type { UserDevices } from '#core/aws/userDevices';
 import { BadRequest, Forbidden, RoomClosed, RoomNotFound } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
-import { PERSON_DEVICES_READ } from '#core/identity/departure';
 import { presenceEvent } from '#core/identity/presence';
 import type { ModerationRecord } from '#core/identity/sessions';
 import { newInviteKey } from '#core/limits/guard';
@@ -14,6 +13,8 @@ import { roomFrameEvent } from '#core/roomFrames';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { eachAtMost } from '#platform/eachAtMost';
 import { logger } from '#platform/powertools';
+import { settings } from '#platform/settings';
+import { SETTINGS } from '#platform/settingsSchema';
 import type { ModerationMemberships } from './ports';
 
 /**
@@ -43,7 +44,7 @@ export type OwnerDeps = Pick<ChatPorts, 'connections' | 'rooms' | 'notifier' | '
   audit?: (row: ModerationRecord) => Promise<void>;
 };
 
-/** Calls at once on the person acted on (its ≤ 25 devices). */
+/** Calls at once on the person acted on (each of its connections). */
 const POSTS_AT_ONCE = 16;
 
 /**
@@ -158,6 +159,16 @@ interface Shown {
 }
 
 /**
+ * Every live connection one signed-in person may hold: ConnectionsPerSource, the cap connect.ts keeps per user (0,
+ * no cap: the setting's ceiling). A removal or a ban reads that many of the person's connections, so no device past a
+ * fixed read keeps the room.
+ * Exported for tests: the model counts the person's connections at the default.
+ */
+export function personConnectionsMax(cap = settings().ConnectionsPerSource): number {
+  return cap > 0 ? cap : SETTINGS.ConnectionsPerSource.max;
+}
+
+/**
  * The removed person's connections in the room: those the room index lists under `username`, and, when the person
  * is signed in, every live connection of that user that follows the room under whatever name (the user index, then
  * each one's subscription read strongly consistent by key): a second device showing another name is the same person,
@@ -180,7 +191,7 @@ async function personIn(
     named.map((m) => [m.connectionId, { connectionId: m.connectionId, username }]),
   );
   if (deps.devices && person?.startsWith('user:')) {
-    const ids = await deps.devices.connectionsOf(person, PERSON_DEVICES_READ);
+    const ids = await deps.devices.connectionsOf(person, personConnectionsMax());
     await eachAtMost(ids, POSTS_AT_ONCE, async (id) => {
       const followed = id === except ? undefined : await deps.connections.subscription(id, roomId);
       if (followed) found.set(id, { connectionId: id, username: followed.username });

@@ -78,7 +78,7 @@ const safetyDeps = onFirstCall((): SafetyDeps => {
       },
       now: systemClock,
     },
-    // A user's devices, at most as many connections as one person may hold (ConnectionsPerSource's ceiling).
+    // A user's devices, as many as one person may hold at the default (ConnectionsPerSource): a notice is advisory.
     devicesOf: (userId: string) => devices.connectionsOf(userId, 50),
     // A resolution is a moderator's action: a row of the room's moderation log too.
     roomLog: auditModeration,

@@ -1,4 +1,4 @@
-import { PERSON_DEVICES_READ } from '#core/identity/departure';
+import { personConnectionsMax } from '#moderation/owners';
 import { SETTINGS } from '#platform/settingsSchema';
 import { deployedDesign, roomsFunctionTimeout, templateSettings } from '../../tools/bench/modelRuns';
 import {
@@ -74,7 +74,7 @@ it.each(['ban', 'removemember', 'mute'] as OwnerAction[])(
   '%s tells the person on every connection the route reads of theirs, before it answers',
   (action) => {
     const big = of(action, 10_000);
-    expect(big.personPosts).toBe(PERSON_DEVICES_READ);
+    expect(big.personPosts).toBe(personConnectionsMax(SETTINGS.ConnectionsPerSource.default));
     expect(big.personTold?.p50).toBeGreaterThan(0);
     expect(big.personTold?.p99).toBeLessThanOrEqual(big.answer.p99);
   },

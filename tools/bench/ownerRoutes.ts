@@ -5,12 +5,12 @@
  *
  * The room is the same in every row: moderated (a removal, a ban or a mute has marked it), so reading it is the
  * room's item and then its moderation item (core/aws/rooms.ts get). The person acted on is signed in and follows the
- * room on as many connections as the route reads of a person's (PERSON_DEVICES_READ), all showing the one name (no
- * second rotation for other names).
+ * room on as many connections as one person may hold at the default (ConnectionsPerSource; the route reads them all,
+ * owners.ts personConnectionsMax), all showing the one name (no second rotation for other names).
  */
 
 import { keyLevelFor } from '#core/aws/roomMembers';
-import { PERSON_DEVICES_READ } from '#core/identity/departure';
+import { SETTINGS } from '#platform/settingsSchema';
 import type { LatencyName } from '../local/awsProfile';
 
 export type OwnerAction = 'removemember' | 'ban' | 'mute' | 'rotatekey' | 'slowmode' | 'closeroom';
@@ -23,8 +23,8 @@ export const OWNER_ACTIONS: OwnerAction[] = [
   'closeroom',
 ];
 
-/** The connections of the person acted on (removemember, ban, mute): every one the route reads of a person's. */
-const PERSON_DEVICES = PERSON_DEVICES_READ;
+/** The connections of the person acted on (removemember, ban, mute): the most one person may hold, all read. */
+const PERSON_DEVICES = SETTINGS.ConnectionsPerSource.default;
 /** Calls at once on the person acted on (owners.ts POSTS_AT_ONCE, eachAtMost). */
 const PERSON_AT_ONCE = 16;
 
