@@ -14,9 +14,9 @@ import { scratchFolder } from '../helpers/scratch';
 /**
  * The local SQS through the real @aws-sdk/client-sqs: FIFO order and deduplication, visibility timeouts, receive
  * counts and the redrive to a dead-letter queue, as SQS documents them (docs/PARITY.md, "SQS"). Every SQS duration
- * runs on a test clock of MS_PER_SECOND real ms per second: a 30-second visibility timeout lasts 900 ms, which a loaded machine's next receive stays inside.
+ * runs on a clock the test steps (`pass`): a 30-second visibility timeout ends when the test says 30 seconds have
+ * passed, never while a loaded machine is slow between two receives.
  */
-const MS_PER_SECOND = 30;
 const region = TEST_REGION;
 const accountId = TEST_ACCOUNT;
 const queue = testQueue;
@@ -33,14 +33,20 @@ let served: Awaited<ReturnType<typeof serveWithClient<SQSClient>>>;
 let client: SQSClient;
 let endpoint: string;
 const urlOf = (q: LocalQueue) => `${endpoint}/${accountId}/${q.name}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** SQS's clock (epoch ms), stepped by the test. */
+let clockMs = 0;
+/** `seconds` pass on SQS's clock, at once. */
+const pass = (seconds: number) => {
+  clockMs += seconds * 1000;
+};
 
 beforeEach(async () => {
+  clockMs = Date.now();
   sqs = new LocalSqs({
     queues: [dlq, fifo, byContent, standard],
     region,
     accountId,
-    testClock: { msPerSecond: MS_PER_SECOND },
+    testClock: { msPerSecond: 1000, now: () => clockMs },
   });
   served = await serveWithClient(
     (req, res) => sqs.handle(req, res),
@@ -89,8 +95,11 @@ describe('FIFO order', () => {
     const second = await receive(fifo, 10);
     expect(second.map((m) => m.Body)).toEqual(['b1', 'b2']);
     expect(await receive(fifo)).toEqual([]);
-    // The first group's message ends its visibility timeout unanswered: it comes back first, then a2 and a3.
-    await sleep(30 * MS_PER_SECOND + 50);
+    // Within its 30 s visibility timeout the first group stays in flight; at its end, unanswered, its message comes
+    // back first, then a2 and a3.
+    pass(29);
+    expect(await receive(fifo)).toEqual([]);
+    pass(1);
     const again = await receive(fifo, 10);
     expect(again.map((m) => m.Body)).toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
     expect(again[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
@@ -129,7 +138,7 @@ describe('deduplication', () => {
     await client.send(
       new DeleteMessageCommand({ QueueUrl: urlOf(byContent), ReceiptHandle: only?.ReceiptHandle }),
     );
-    await sleep(300 * MS_PER_SECOND + 50);
+    pass(300);
     await send(byContent, 'same body', 'G');
     expect(sqs.peek(byContent.arn)).toHaveLength(1);
   });
@@ -141,7 +150,7 @@ describe('visibility and redrive', () => {
     for (let receiveCount = 1; receiveCount <= 3; receiveCount++) {
       const [got] = await receive(fifo);
       expect(got?.Attributes?.ApproximateReceiveCount).toBe(String(receiveCount));
-      await sleep(30 * MS_PER_SECOND + 50);
+      pass(30);
     }
     expect(await receive(fifo)).toEqual([]);
     const [dead] = await receive(dlq);
@@ -152,7 +161,7 @@ describe('visibility and redrive', () => {
   it('deletes only with the latest receipt handle; an older one succeeds and deletes nothing', async () => {
     await send(standard, 'stale');
     const [first] = await receive(standard);
-    await sleep(30 * MS_PER_SECOND + 50);
+    pass(30);
     const [second] = await receive(standard);
     await client.send(
       new DeleteMessageCommand({ QueueUrl: urlOf(standard), ReceiptHandle: first?.ReceiptHandle }),

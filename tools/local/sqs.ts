@@ -14,6 +14,12 @@ import type { RequestGuard } from './http';
  */
 export interface SqsTestClock {
   msPerSecond: number;
+  /**
+   * The clock visibility timeouts, delays, retention and the deduplication interval read (epoch ms; default
+   * Date.now): a test that steps it decides when a timeout has passed, whatever a loaded machine's speed. Long polls
+   * still wait real time.
+   */
+  now?: () => number;
 }
 
 /** A message attribute as SendMessage takes it and ReceiveMessage returns it. */
@@ -280,6 +286,11 @@ export class LocalSqs {
     return (queue.perGroup ? AWS.quotas.sqsFifoCallsPerGroup : AWS.quotas.sqsFifoCallsPerQueue).value;
   }
 
+  /** Now on SQS's own clock (SqsTestClock.now), in epoch ms. */
+  private now(): number {
+    return (this.opts.testClock?.now ?? Date.now)();
+  }
+
   /** Now on the quotas' clock (LocalSqsOptions.quotaNow). */
   private quotaNow(): number {
     return (this.opts.quotaNow ?? Date.now)();
@@ -333,7 +344,7 @@ export class LocalSqs {
   } {
     const queue = this.queue(queueRef);
     const { spec } = queue;
-    const now = Date.now();
+    const now = this.now();
     queue.expire(now);
     if (typeof input.MessageBody !== 'string' || input.MessageBody === '')
       throw new SqsError('MissingParameter', 'The request must contain the parameter MessageBody.');
@@ -437,7 +448,7 @@ export class LocalSqs {
    */
   receivable(queueRef: string): number {
     const queue = this.queue(queueRef);
-    const now = Date.now();
+    const now = this.now();
     queue.expire(now);
     queue.release(now);
     const blocked = new Set<string>();
@@ -462,7 +473,7 @@ export class LocalSqs {
    */
   receiveNow(queueRef: string, max = 1, visibilityTimeout?: number): ReceivedMessage[] {
     const queue = this.queue(queueRef);
-    const now = Date.now();
+    const now = this.now();
     const limit = this.limit(queue);
     let passedOver: string | undefined;
     queue.expire(now);
@@ -591,7 +602,7 @@ export class LocalSqs {
     dlq.messages.push({
       ...m,
       inFlight: false,
-      visibleAt: Date.now(),
+      visibleAt: this.now(),
       receiptHandle: undefined,
       deadLetterSourceArn: source.spec.arn,
       ...(dlq.spec.fifo && { sequenceNumber: dlq.nextSequence() }),
@@ -661,7 +672,7 @@ export class LocalSqs {
         'Message does not exist or is not available for visibility timeout change.',
         'AWS.SimpleQueueService.MessageNotInflight',
       );
-    m.visibleAt = Date.now() + this.ms(seconds);
+    m.visibleAt = this.now() + this.ms(seconds);
     if (seconds === 0) m.inFlight = false;
     else setTimeout(() => queue.wake(), this.ms(seconds) + 1).unref();
     queue.wake();
@@ -669,7 +680,7 @@ export class LocalSqs {
 
   counts(queueRef: string): QueueCounts {
     const queue = this.queue(queueRef);
-    const now = Date.now();
+    const now = this.now();
     queue.expire(now);
     queue.release(now);
     let visible = 0;
@@ -692,7 +703,7 @@ export class LocalSqs {
     attributes?: Record<string, MessageAttributeValue>;
   }[] {
     const queue = this.queue(queueRef);
-    queue.expire(Date.now());
+    queue.expire(this.now());
     return queue.messages.map((m) => ({
       messageId: m.id,
       body: m.body,
