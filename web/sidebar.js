@@ -104,6 +104,11 @@ export function renderMembers(list, count, counted = false) {
     return a.localeCompare(b, undefined, { sensitivity: 'base' });
   });
   const canRemove = state.owned.has(state.shownRoom) && Boolean(memberActions.remove);
+  // A row drawn again (its profile, role or mute learnt) while its Moderate menu is open keeps the menu open: the
+  // owner was choosing from it, and a click on the old one would land on nothing.
+  const openMenu = [...memberRows.keys()].find((name) =>
+    memberRows.get(name)?.li.querySelector('[data-testid="member-menu"]')?.matches(':popover-open'),
+  );
   const items = names.map((name) => {
     const isMe = name === me;
     const kind = `${state.shownRoom} ${isMe ? 'me' : canRemove ? 'owner' : 'member'} ${rowKind(name)} ${profileKind(name)}`;
@@ -113,6 +118,8 @@ export function renderMembers(list, count, counted = false) {
   for (const name of memberRows.keys()) if (!listed.has(name)) memberRows.delete(name);
   // Rows joining or leaving move none of the others (web/myrooms.js adds each new row's "Message" button).
   placeRows(ui.memberList, items);
+  const menu = openMenu && memberRows.get(openMenu)?.li.querySelector('[data-testid="member-menu"]');
+  if (menu && !menu.matches(':popover-open')) menu.showPopover();
   if (counted && count !== undefined) {
     ui.memberCount.textContent = String(count);
     ui.memberCount.title = `${count} in the room`;
