@@ -6,8 +6,7 @@ import { signedInCloud } from '../helpers/signedIn';
  * one "robert" (another `preferred_username` of the same user), and the room index lags each write by GSI_LAG_MS
  * (`--gsi-lag-ms`), so "robert"'s join is not listed yet when Alice bans "bob". Both devices are moved out at once:
  * neither gets the new key, reads the room (history, search, who) or posts to it; his profile change and the
- * room's mentions and thread replies no longer reach anyone on his behalf or him. Dave, on 31 connections, loses
- * every one of them: the ban reads as many of a person's connections as the person may hold.
+ * room's mentions and thread replies no longer reach anyone on his behalf or him.
  */
 jest.setTimeout(240_000);
 
@@ -80,31 +79,4 @@ it('moves out every device of the banned person, under any name, and the room st
   // The banned person's "my rooms" no longer lists the room.
   const mine = await chat.ask(robert, { action: 'myrooms' });
   expect(((mine.rooms as Frame[]) ?? []).map((r) => r.roomId)).not.toContain(roomId);
-});
-
-it('moves out every connection the person holds, however many: past 25 of them, each under another name', async () => {
-  const owner = await chat.device('erin');
-  const created = await chat.ask(owner, { action: 'createroom' });
-  const roomId = created.roomId as string;
-  const key = created.inviteKey as string;
-  const dave = await chat.deviceShowing('dave', 'dave');
-  expect((await chat.ask(dave, { action: 'joinroom', roomId, key })).type).toBe('joined');
-  // 30 more connections of Dave's (the default cap is 50 a person), following the room as "davey": only the user
-  // index finds them, not the room index by the banned name.
-  const others: Awaited<ReturnType<typeof chat.device>>[] = [];
-  for (let i = 0; i < 30; i++) {
-    const other = await chat.deviceShowing('dave', 'davey');
-    expect((await chat.ask(other, { action: 'subscribe', rooms: [{ roomId, key }] })).type).toBe(
-      'subscribed',
-    );
-    others.push(other);
-  }
-  await pause(INDEXED_MS);
-
-  const banned = await chat.ask(owner, { action: 'ban', username: 'dave' });
-  expect(banned).toMatchObject({ type: 'banned', roomId, username: 'dave', removed: 31 });
-  for (const device of [dave, ...others]) {
-    await device.next((f) => f.type === 'removed' && f.roomId === roomId);
-    expect(codeOf(await chat.ask(device, { action: 'who', roomId }))).toBe('NOT_SUBSCRIBED');
-  }
 });
