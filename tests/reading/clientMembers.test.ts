@@ -30,12 +30,18 @@ it('tells the app every room’s unread count after a reconnect, and coalesces m
   for (const text of ['a', 'b', 'c', 'd']) await bob.send(text);
 
   // Three reads in a row: the first goes at once, the next two wait out the interval and go as one, the highest.
+  // The interval is real time, so on a loaded machine the second may leave before the first is answered and be
+  // taken first; the server keeps the higher position, so the first answer says 1 or 3 (the pacing itself is
+  // timed on a fake clock in tests/client/readPacing.test.ts). Two requests, the last two reads one answer, hold
+  // whatever the order.
   let marks = 0;
   alice.on('frame', ({ frame }) => {
     if (frame?.type === 'read') marks++;
   });
   const reads = await Promise.all([1, 2, 3].map((seq) => alice.rooms.markRead(seq)));
-  expect(reads.map((r) => r?.lastReadSeq)).toEqual([1, 3, 3]);
+  expect(reads[1]).toBe(reads[2]);
+  expect(reads[2]?.lastReadSeq).toBe(3);
+  expect([1, 3]).toContain(reads[0]?.lastReadSeq);
   expect(marks).toBe(2);
   expect(await alice.rooms.markRead(2)).toBeUndefined();
 
