@@ -92,8 +92,6 @@ async function dropConnection(chat: RoomcastClient): Promise<void> {
   await deleteConnection(testCloud.cloud.gateway.callbackUrl, connectionId);
 }
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
-
 it('keeps a room in order and complete through dropped connections, throttled posts and failed PutEvents', async () => {
   const alice = member('alice');
   const bob = member('bob');
@@ -111,14 +109,18 @@ it('keeps a room in order and complete through dropped connections, throttled po
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const acks = (await Promise.all(sent)) as Array<{ seq: number }>;
-  expect(acks.map((a) => a.seq).sort((a, b) => a - b)).toEqual(range(40));
+  // Forty messages under forty seqs. Not always 1..40: a send whose store comes later than the room's hole wait (a
+  // loaded machine) finds its seq fenced and is stored under a new one (deliver/roomLog.ts HOLE_PASS_MS, docs/RELIABILITY.md); its ack names it.
+  const seqs = acks.map((a) => a.seq).sort((a, b) => a - b);
+  expect(new Set(seqs).size).toBe(40);
 
   for (const m of [alice, bob]) {
     // Forty sends at once put the fan-out behind them: the local Lambda serves the invocations clients wait for
     // first (docs/PARITY.md, "Local Lambda"), so on a busy machine delivery catches up after the burst, and its 429
     // retries wait after that.
     await until(() => m.seqs.length >= 40, `${m.chat.roomId} to reach 40 messages`, 60_000);
-    expect(m.seqs).toEqual(range(40));
+    // Complete and in order: every acked seq, ascending, each once.
+    expect(m.seqs).toEqual(seqs);
     expect(new Set(m.texts).size).toBe(40);
   }
   expect(bob.connects).toBeGreaterThanOrEqual(3);
@@ -158,9 +160,10 @@ it('stays connected past the idle timeout with ping, and resumes after the hard 
   await until(() => dave.connects >= 2, 'dave back after his close', 60_000);
 
   // Carol resumed after the hard timeout and misses nothing sent meanwhile.
-  for (let i = 1; i <= 5; i++) await dave.chat.send(`after ${i}`);
+  const daveSeqs: number[] = [];
+  for (let i = 1; i <= 5; i++) daveSeqs.push(((await dave.chat.send(`after ${i}`)) as { seq: number }).seq);
   await until(() => carol.seqs.length >= 5, 'carol to catch up');
-  expect(carol.seqs).toEqual(range(5));
+  expect(carol.seqs).toEqual(daveSeqs);
   expect(carol.chat.roomId).toBe(roomId);
 });
 
