@@ -26,12 +26,26 @@ import { loopOf, routeListGaps, withRouteLists } from '../helpers/templateRouteL
  */
 const ROOT = join(__dirname, '..', '..');
 const TEMPLATE = join(ROOT, 'template.yaml');
-const template = loadTemplate(TEMPLATE);
 /** Actions of the protocol that no feature serves, each with why. */
 const NOT_SERVED: Record<string, string> = {
   ping: 'answered by API Gateway itself (a MOCK integration with a route response, template.yaml), no Lambda',
 };
 const requests = requestTypes(ACTION_FACTS.map((fact) => fact.key));
+
+/**
+ * The routes template.yaml's loops make, as declared: each answered route with a function, by its request type's
+ * name (SlowModeRequest: SlowModeRoute, OperationName SlowMode), in its function's loop. The one-way heartbeat and
+ * the gateway's keys are resources of their own.
+ */
+const wanted = ACTION_FACTS.filter(isTwoWay).map((fact) => ({
+  name: requests[fact.key]?.name.replace(/Request$/, '') ?? '',
+  key: fact.key,
+  loop: loopOf(fact.functionId),
+}));
+// ROOMCAST_WRITE_ROUTES=1 writes those lists (a new route added last) before this file reads the template.
+if (process.env.ROOMCAST_WRITE_ROUTES === '1')
+  writeFileSync(TEMPLATE, withRouteLists(readFileSync(TEMPLATE, 'utf8'), wanted));
+const template = loadTemplate(TEMPLATE);
 
 const [api] = template.webSocketApis();
 const templateRoutes = api?.routes ?? [];
@@ -51,18 +65,7 @@ it('routes each declared key to the function whose route table declares it, and 
 });
 
 it("lists each answered route in template.yaml's Mappings.Routes and its function's route loop, as declared", () => {
-  // A route's resource name is its request type's (SlowModeRequest: SlowModeRoute, OperationName SlowMode); the
-  // answered routes with a function are made by its loop. The one-way heartbeat and the gateway's keys are resources
-  // of their own.
-  const wanted = ACTION_FACTS.filter(isTwoWay).map((fact) => ({
-    name: requests[fact.key]?.name.replace(/Request$/, '') ?? '',
-    key: fact.key,
-    loop: loopOf(fact.functionId),
-  }));
   expect(wanted.filter((route) => !/^[A-Z]\w+$/.test(route.name))).toEqual([]);
-  // ROOMCAST_WRITE_ROUTES=1 writes the lists the declarations make (a new route added last), then checks them.
-  if (process.env.ROOMCAST_WRITE_ROUTES === '1')
-    writeFileSync(TEMPLATE, withRouteLists(readFileSync(TEMPLATE, 'utf8'), wanted));
   expect(routeListGaps(readFileSync(TEMPLATE, 'utf8'), wanted)).toEqual([]);
   for (const route of wanted)
     expect(templateRoutes.find((r) => r.routeKey === route.key)?.operationName).toBe(route.name);
