@@ -390,6 +390,24 @@ describe('a running cloud with pipes', () => {
     expect(cloud.sqs.peek(arnOf('Flaky'))).toEqual([]);
   });
 
+  it('a stopped pipe receives nothing: its messages wait in the queue and run in one batch once it is started', async () => {
+    const name = cloud.template.pipes().find((p) => p.logicalId === 'WorkPipe')?.name as string;
+    cloud.pipes.stopPipe(name);
+    for (const body of ['held 1', 'held 2', 'held 3']) await send('Work', body, 'H');
+    // Nothing can start them while the pipe is stopped: the local cloud is idle with the three still queued.
+    await cloud.idle();
+    expect(cloud.sqs.counts(arnOf('Work'))).toMatchObject({ visible: 3, inFlight: 0 });
+    expect((await bodies()).flat().filter((b) => b.startsWith('held'))).toEqual([]);
+    cloud.pipes.startPipe(name);
+    await until('the held batch', async () =>
+      (await bodies()).some((b) => b.includes('held 3')) ? true : undefined,
+    );
+    expect((await bodies()).filter((b) => b.some((body) => body.startsWith('held')))).toEqual([
+      ['held 1', 'held 2', 'held 3'],
+    ]);
+    expect(() => cloud.pipes.stopPipe('no-such-pipe')).toThrow(/NotFoundException/);
+  });
+
   it("never starts the target when the pipe's role may not: the messages end in the DLQ untouched", async () => {
     const sent = await send('Denied', 'for nobody', 'D');
     const dead = await until('the dead letter', () => cloud.sqs.peek(arnOf('DeniedDead'))[0]);

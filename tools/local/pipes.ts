@@ -53,6 +53,14 @@ export interface LocalPipes {
   stats(name: string): PipeStats;
   /** True while a pipe has a batch between its receive and its settling, or a message its pollers could receive. */
   busy(): boolean;
+  /**
+   * Tests only, as AWS's StopPipe and StartPipe by the pipe's name: a stopped pipe receives nothing more (a batch it
+   * has in flight runs on and is settled, as on AWS) and its queue keeps the messages until the pipe is started, so a
+   * test decides when work queued behind it runs instead of racing the pollers. Only a pipe the template created
+   * RUNNING (the ones with pollers) can be stopped; an unknown name throws.
+   */
+  stopPipe(name: string): void;
+  startPipe(name: string): void;
   close(): Promise<void>;
 }
 
@@ -105,6 +113,7 @@ export async function startPipes(opts: PipesOptions): Promise<LocalPipes> {
   const stats = new Map<string, PipeStats>();
   // Batches received and not yet settled, over every pipe (the local cloud's idle() waits for them).
   const working = { count: 0 };
+  const stopped = new Map<string, Stopped>();
   let closed = false;
   const loops: Promise<void>[] = [];
   for (const pipe of opts.pipes) {
@@ -120,23 +129,65 @@ export async function startPipes(opts: PipesOptions): Promise<LocalPipes> {
     const machine = opts.stateMachineId(pipe.targetArn);
     const count = opts.pollers ?? DEFAULT_PIPE_POLLERS;
     for (let i = 0; i < count; i++)
-      loops.push(poll(pipe, machine, opts, stats.get(pipe.name) as PipeStats, () => closed, working));
+      loops.push(
+        poll(pipe, machine, opts, stats.get(pipe.name) as PipeStats, () => closed, working, stopped),
+      );
   }
+  const running = (name: string): LocalPipe => {
+    const pipe = opts.pipes.find((p) => p.name === name);
+    if (pipe === undefined) throw new Error(`NotFoundException: pipe ${name} does not exist`);
+    if (pipe.desiredState === 'STOPPED')
+      throw new Error(
+        `pipe ${name} was created STOPPED: the local cloud runs pollers only for RUNNING pipes`,
+      );
+    return pipe;
+  };
   return {
     stats: (name) => ({ ...(stats.get(name) ?? { batches: 0, succeeded: 0, failed: 0, deleted: 0 }) }),
     busy: () =>
       working.count > 0 ||
-      opts.pipes.some((pipe) => pipe.desiredState !== 'STOPPED' && opts.sqs.receivable(pipe.sourceArn) > 0),
+      opts.pipes.some(
+        (pipe) =>
+          pipe.desiredState !== 'STOPPED' &&
+          !stopped.has(pipe.name) &&
+          opts.sqs.receivable(pipe.sourceArn) > 0,
+      ),
+    stopPipe: (name) => {
+      running(name);
+      if (stopped.has(name)) return;
+      let resume = () => {};
+      const resumed = new Promise<void>((resolve) => {
+        resume = resolve;
+      });
+      stopped.set(name, { resumed, resume });
+    },
+    startPipe: (name) => {
+      running(name);
+      const hold = stopped.get(name);
+      stopped.delete(name);
+      // Pollers woken by a message while stopped wait on this; one still long-polling wakes on the next message.
+      hold?.resume();
+    },
     // Pollers waiting for a message stop at once; one waiting for an execution stops when it ends (its batch is
-    // then settled as usual).
+    // then settled as usual); one held by a stopped pipe stops too.
     close: async () => {
       closed = true;
+      for (const hold of stopped.values()) hold.resume();
       opts.sqs.close();
     },
   };
 }
 
-/** One poller: receive a batch (waiting up to the batching window to fill it), run the target, settle the batch. */
+/** A pipe stopped by LocalPipes.stopPipe: its pollers wait on `resumed`. */
+interface Stopped {
+  resumed: Promise<void>;
+  resume(): void;
+}
+
+/**
+ * One poller: receive a batch (waiting up to the batching window to fill it), run the target, settle the batch; while
+ * its pipe is stopped, wait for the start.
+ */
 async function poll(
   pipe: LocalPipe,
   machine: string,
@@ -144,8 +195,15 @@ async function poll(
   stats: PipeStats,
   closed: () => boolean,
   working: { count: number },
+  stopped: ReadonlyMap<string, Stopped>,
 ): Promise<void> {
   while (!closed()) {
+    // Looked at right before the receive (pollOnce receives before its first await): no receive follows a stop.
+    const hold = stopped.get(pipe.name);
+    if (hold) {
+      await hold.resumed;
+      continue;
+    }
     // Counted from the receive that got messages until the batch is settled; a poller waiting for messages is idle.
     let counted = false;
     const received = () => {
@@ -154,7 +212,7 @@ async function poll(
       working.count++;
     };
     try {
-      await pollOnce(pipe, machine, opts, stats, closed, received);
+      await pollOnce(pipe, machine, opts, stats, closed, received, () => stopped.has(pipe.name));
     } finally {
       if (counted) working.count--;
     }
@@ -169,10 +227,12 @@ async function pollOnce(
   stats: PipeStats,
   closed: () => boolean,
   received: () => void,
+  stopped: () => boolean,
 ): Promise<void> {
   const { sqs } = opts;
   {
-    const batch = await receiveBatch(pipe, sqs, closed, received);
+    // A batch being filled when its pipe stops goes as it is: a stopped pipe receives no more.
+    const batch = await receiveBatch(pipe, sqs, () => closed() || stopped(), received);
     if (batch.length === 0) return;
     stats.batches++;
     await waitCall(opts.profile, 'pipesSqsPoll');
@@ -248,13 +308,14 @@ async function settle(
 }
 
 /**
- * One batch: up to BatchSize messages, receiving (10 at most per receive) until the batch is full or the batching
- * window is over; with no window, what one receive returns. An idle poller long-polls.
+ * One batch: up to BatchSize messages, receiving (10 at most per receive) until the batch is full, the batching
+ * window is over or `stopReceiving` (the cloud closed, the pipe stopped); with no window, what one receive returns. An
+ * idle poller long-polls.
  */
 async function receiveBatch(
   pipe: LocalPipe,
   sqs: LocalSqs,
-  closed: () => boolean,
+  stopReceiving: () => boolean,
   received: () => void,
 ): Promise<ReceivedMessage[]> {
   const first = receiveOrBackOff(pipe, sqs, Math.min(10, pipe.batchSize));
@@ -263,13 +324,13 @@ async function receiveBatch(
     return [];
   }
   if (first.length === 0) {
-    if (!closed()) await sqs.waitForChange(pipe.sourceArn, sqs.ms(LONG_POLL_SECONDS));
+    if (!stopReceiving()) await sqs.waitForChange(pipe.sourceArn, sqs.ms(LONG_POLL_SECONDS));
     return [];
   }
   received();
   const batch = [...first];
   const deadline = Date.now() + sqs.ms(pipe.maximumBatchingWindowSeconds);
-  while (batch.length < pipe.batchSize && Date.now() < deadline && !closed()) {
+  while (batch.length < pipe.batchSize && Date.now() < deadline && !stopReceiving()) {
     const more = receiveOrBackOff(pipe, sqs, Math.min(10, pipe.batchSize - batch.length));
     // Throttled while filling a batch: the batch goes as it is.
     if (more === 'throttled') break;
