@@ -4,8 +4,12 @@
 // calls `manage_stack` after the last prompt), and it saves the answers to samconfig.toml only once that worked: with
 // no credentials, or expired ones, a person would type every answer and lose them all. One `aws sts
 // get-caller-identity` (it needs no permission: https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)
-// answers first, under the same profile and region options `sam` gets.
+// answers first, under the same profile and region options `sam` gets. SAM asks for a parameter by its name and
+// default only (guided_context.py, `prompt_parameters`), so what each decides, template.yaml's Description, is
+// printed just before the questions, in the order SAM asks them.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { awsCli } from './awsCli.mjs';
 
 const args = process.argv.slice(2);
@@ -52,5 +56,24 @@ function sam(samArgs) {
   if (status !== 0) process.exit(status ?? 1);
 }
 
+/** One line per parameter of template.yaml, as SAM will ask them: its name and what it decides. */
+function questions() {
+  const text = readFileSync(new URL('../template.yaml', import.meta.url), 'utf8');
+  // Only Parameters is read: the CloudFormation tags (!Ref, !Sub) elsewhere are of no concern here.
+  const { Parameters: parameters } = parse(text, { logLevel: 'silent' });
+  return [
+    'sam deploy --guided asks for each parameter by name, its default in brackets (Enter keeps it):',
+    ...Object.entries(parameters).map(
+      ([name, p]) =>
+        `  ${name}: ${String(p.Description ?? '')
+          .replace(/\s+/g, ' ')
+          .trim()}`,
+    ),
+    "  then SAM's own (confirm changes, IAM roles, rollback, save): Enter on each deploys and saves the answers.",
+    '',
+  ].join('\n');
+}
+
 sam(['build']);
+process.stdout.write(questions());
 sam(['deploy', '--guided', ...args]);

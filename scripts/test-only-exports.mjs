@@ -19,12 +19,10 @@ import { functionBuilds, root } from './build.mjs';
 export const TEST_EXPORT_NOTE = 'Exported for tests:';
 
 /**
- * Uses no import statement shows: each feature's `routes` (its index.ts), which tests/template/routes.test.ts and
- * tests/build/contributing.test.ts read by require()-ing every feature's entry point by a computed path.
+ * Uses no import statement shows: each feature's `routes` (its index.ts), which tests/helpers/routeFacts.ts reads by
+ * require()-ing every feature function's entry point by a computed path.
  */
-const COMPUTED_READS = [
-  { name: 'routes', by: ['tests/template/routes.test.ts', 'tests/build/contributing.test.ts'] },
-];
+const COMPUTED_READS = [{ name: 'routes', by: ['tests/helpers/routeFacts.ts'] }];
 
 function sourceFiles() {
   return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {

@@ -22,8 +22,11 @@ export type RouteKey = Action | OneWayAction | '$connect' | '$disconnect' | '$de
 
 /**
  * A route, declared once where its entry is built (`routeHandler`, websocket.ts, or `declareRoute` for a handshake
- * route): its key, its entry point, and the seconds it answers within (its budget). A feature's table is a list of
- * them; tests/template/routes.test.ts holds each list to the template's routes, the protocol and the docs.
+ * route): its key, its entry point, its scope and the seconds it answers within (its budget). Its request and reply
+ * types follow from its key (protocol/index.ts RequestOf, ReplyOf), and the Lambda hosting it from the route table
+ * that gathers it (the `routes` of the index.ts a template function is built from). template.yaml's route lists are
+ * written from these (its resource name is its request type's: SlowModeRequest, SlowModeRoute), and
+ * tests/template/routes.test.ts holds the template, the protocol, AsyncAPI and the docs to them.
  */
 export interface Route {
   (event: APIGatewayProxyWebsocketEventV2, context?: Context): Promise<APIGatewayProxyResultV2>;

@@ -3,22 +3,24 @@ import { memberKey, senderOf } from '#core/memberKeys';
 import type { Connection, ConnectionStore, Member } from '#core/ports';
 import { type ChatMessage, LOBBY } from '#core/protocol';
 import type { SendNotes } from '#core/sendNotes';
-import { THREAD_REPLY } from '#threads/threadSend';
+import { NAMED_MEMBERS, THREAD_REPLY } from '#threads/threadSend';
 import { type MentionNoticeDeps, mentionedIn, notifyMentioned } from './mentions';
 
 /**
  * Mentions' part in sending (functions/messages/sendHooks.ts; typed there by shape, as mentions import no messages
  * module: the messages function lists this hook in its sendFeatures.ts): a text with `@` reads the room's members
  * beside the send tokens (a mention costs a Query, not a round trip; a refused token stops the scan at its next page),
- * the names it names are stored with the message (`mentions`, `mentionKeys`), and once published the signed-in
+ * the names it names are stored with the message (`mentions`, `mentionKeys`) and left in the send's notes for a reply's
+ * thread to follow (functions/threads/threadSend.ts NAMED_MEMBERS), and once published the signed-in
  * members named, with the followers a reply in a thread tells (functions/threads/threadSend.ts THREAD_REPLY), get
  * their notice (mentions.ts notifyMentioned).
  */
 
-/** What mentions' part reads of a send: the sender's connection and the text stored. */
+/** What mentions' part reads of a send: the sender's connection, the text stored and the send's notes. */
 interface SendSeen {
   connection: Connection;
   text: string;
+  notes: SendNotes;
 }
 
 interface MentionSendDeps {
@@ -40,12 +42,14 @@ export function mentionSendHook(deps: MentionSendDeps) {
           const { roomId } = connection;
           if (text.includes('@') && roomId !== LOBBY) members = await deps.mentionables(roomId, stop);
         },
-        async beforeSeq({ connection, text }: SendSeen) {
+        async beforeSeq({ connection, text, notes }: SendSeen) {
           if (!members) return undefined;
           const { roomId } = connection;
           const named = mentionedIn(text, members, connection.username);
           if (named.names.length === 0) return undefined;
           mentioned = await namedConnections(deps, roomId, named.members);
+          // A reply's named follow its thread (threadSend.ts, written once the reply is stored).
+          notes.set(NAMED_MEMBERS, mentioned);
           const mentionKeys = [...new Set(mentioned.map((c) => memberKey(roomId, senderOf(c))))];
           return { mentions: named.names, mentionKeys };
         },

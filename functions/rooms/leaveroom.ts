@@ -29,7 +29,7 @@ const deps = onFirstCall(() => ({
  */
 export const handler = routeHandler('leaveroom', 'connection', async (frame) => {
   const named = frame.body.roomId === undefined ? undefined : parseRoomId(frame.body.roomId);
-  const { left } = await leaveRoom(deps(), frame.connectionId, named);
+  const left = await leaveRoom(deps(), frame.connectionId, named);
   await forgetMembership(deps(), frame, left.roomId, logMembershipFailure);
   return left;
 });

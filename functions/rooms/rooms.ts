@@ -134,23 +134,23 @@ export async function leaveRoom(
   deps: Pick<ChatPorts, 'connections' | 'events' | 'now'> & { people?: PersonRooms },
   connectionId: string,
   roomId?: string,
-): Promise<{ left: { type: 'left'; roomId: string }; stays: boolean }> {
+): Promise<{ type: 'left'; roomId: string }> {
   if (roomId !== undefined && roomId !== LOBBY) {
     const connection = await requireConnection(deps, connectionId);
     // A room followed but not shown: only its subscription ends, the shown room stays as it is.
     if (connection.roomId !== roomId) {
       const gone = await deps.connections.unsubscribe(connectionId, roomId);
       if (!gone) throw new NotSubscribed(roomId);
-      const stays = await personStays(deps, connection, roomId, gone.username);
-      if (!stays) await deps.events.publish([presenceEvent(roomId, 'leave', gone.username)]);
-      return { left: { type: 'left', roomId }, stays };
+      if (!(await personStays(deps, connection, roomId, gone.username)))
+        await deps.events.publish([presenceEvent(roomId, 'leave', gone.username)]);
+      return { type: 'left', roomId };
     }
   }
   const before = await deps.connections.moveToRoom(connectionId, LOBBY, deps.now().toISOString());
   if (!before) throw new UnknownConnection();
   const stays = before.roomId !== LOBBY && (await personStays(deps, before, before.roomId, before.username));
   if (!stays) await announceMove(deps, before, LOBBY);
-  return { left: { type: 'left', roomId: before.roomId }, stays };
+  return { type: 'left', roomId: before.roomId };
 }
 
 /**

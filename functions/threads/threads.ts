@@ -50,7 +50,10 @@ export interface RootAddition {
   sentAt: string;
   /** The replier's name, while the summary lists fewer than THREAD_LIMITS.participantsShown. */
   names: string[];
-  /** Member keys and user ids that follow the thread from this reply on (the replier; at the first reply, the root's author). */
+  /**
+   * Member keys and user ids that follow the thread from this reply on (at the first reply, the root's author; the
+   * replier; the members the reply names).
+   */
   followers: string[];
   users: string[];
 }
@@ -113,14 +116,16 @@ const signedInUser = (connection: Connection) =>
 
 /**
  * What a reply adds to its root, as read before it: its seq and time; the replier's name while the summary lists
- * fewer than THREAD_LIMITS.participantsShown names; the replier (and, at the first reply, the root's author) as
- * followers while the thread has fewer than THREAD_LIMITS.followersPerThread (racing replies may pass each cap by a
- * few: the root was read before them).
+ * fewer than THREAD_LIMITS.participantsShown names; as followers while the thread has fewer than
+ * THREAD_LIMITS.followersPerThread (racing replies may pass each cap by a few: the root was read before them), at the
+ * first reply the root's author, then the replier, then the members it names (`named`: their connections still in
+ * the room, keyed in the reply's room), so a person named in a thread hears of its later replies.
  */
 export function rootAddition(
   root: ThreadRoot,
   reply: { seq: number; sentAt: string; username: string },
   replier: Connection,
+  named: readonly Connection[],
 ): RootAddition {
   const key = memberKey(replier.roomId, senderOf(replier));
   const names =
@@ -138,6 +143,7 @@ export function rootAddition(
   };
   if (root.replyCount === 0) add(root.authorKey, root.authorUser);
   add(key, signedInUser(replier));
+  for (const member of named) add(memberKey(replier.roomId, senderOf(member)), signedInUser(member));
   return { seq: reply.seq, sentAt: reply.sentAt, names, followers, users };
 }
 

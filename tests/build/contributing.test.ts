@@ -1,30 +1,36 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { Route } from '#core/features';
 import { CHANGE_KINDS } from '#messages/changeKinds/index';
-import { ACTIONS, CHANGE_ACTIONS, ONE_WAY_ACTIONS } from '#protocol';
+import { ACTIONS, CHANGE_ACTIONS, ONE_WAY_ACTIONS, REPLY_TYPE } from '#protocol';
 import { KINDS as COST_KINDS } from '../../tools/cost/changes';
 import { loadTemplate } from '../../tools/infra/template';
+import { ACTION_FACTS } from '../helpers/routeFacts';
 
 /**
- * docs/CONTRIBUTING.md's checklists are exact: each file they name exists, the count they state is their rows', and
- * every file that lists change kinds or routes is in its checklist and lists every existing one. A change kind or
- * route added without one of those lines fails here, naming the file.
+ * docs/CONTRIBUTING.md's checklists are exact: each file they name exists, the count they state is their numbered
+ * rows', every file that lists change kinds or routes is in its checklist and lists every existing one, and every
+ * other file such a change touches (its web module, docs/CLIENT.md, protocol/index.ts for a new protocol module) is
+ * a row. A change kind or route added without one of those lines fails here, naming the file and the route; the
+ * routes are read from their declarations (tests/helpers/routeFacts.ts).
  */
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const contributing = read('docs/CONTRIBUTING.md');
 
-/** A checklist: the files of its table's rows, and the count its text states. */
-function checklist(heading: string): { files: string[]; stated: number } {
+/**
+ * A checklist: the files of its table's numbered rows, the count its text states, and the files of its rows marked
+ * `if` (touched only when the change needs them, as protocol/index.ts for a new protocol module).
+ */
+function checklist(heading: string): { files: string[]; stated: number; when: string[] } {
   const start = contributing.indexOf(`\n## ${heading}`);
   if (start < 0) throw new Error(`docs/CONTRIBUTING.md has no section "${heading}"`);
   const end = contributing.indexOf('\n## ', start + 1);
   const section = contributing.slice(start, end < 0 ? undefined : end);
   const files = [...section.matchAll(/^\| \d+ \| `([^`]+)` \|/gm)].map((m) => m[1] as string);
+  const when = [...section.matchAll(/^\| if \| `([^`]+)` \|/gm)].map((m) => m[1] as string);
   const stated = Number(/That is \*\*(\d+) files\*\*/.exec(section)?.[1]);
-  return { files, stated };
+  return { files, stated, when };
 }
 
 const template = loadTemplate(join(ROOT, 'template.yaml'));
@@ -42,6 +48,19 @@ const clientSources = readdirSync(join(ROOT, 'client'))
   .map((f) => read(`client/${f}`))
   .join('\n');
 const coverage = read('tests/core/chatCoverage.test.ts');
+const clientDoc = read('docs/CLIENT.md');
+/** The actions each protocol module lists (its `*_ACTIONS`), before protocol/index.ts joins them into ACTIONS. */
+const moduleActions = readdirSync(join(ROOT, 'protocol'))
+  .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
+  .flatMap((f) =>
+    Object.entries(require(join(ROOT, 'protocol', f)) as Record<string, unknown>)
+      .filter(([name, value]) => name.endsWith('_ACTIONS') && Array.isArray(value))
+      .flatMap(([, value]) => value as string[]),
+  );
+/** The actions protocol/index.ts lists itself, the rooms' and messages' core ones, before it joins the modules'. */
+const indexActions = [
+  ...(/export const ACTIONS = \[([^\]]*)\]/.exec(read('protocol/index.ts'))?.[1] ?? '').matchAll(/'(\w+)'/g),
+].map((m) => m[1]);
 
 /**
  * The MessageStore methods (client/messages.ts) that send `action`: those naming it, and those calling a private
@@ -75,6 +94,8 @@ const CHANGE_KIND_LISTS: Record<string, (action: string, event: string) => boole
     clientMethodsSending(action).some((method) =>
       new RegExp(`messages\\??\\.${method}\\(`).test(read('web/changes.js')),
     ),
+  'docs/CLIENT.md': (action) =>
+    clientMethodsSending(action).some((method) => new RegExp(`[.\`]${method}\\b`).test(clientDoc)),
   'tools/cost/changes.ts': (action) => COST_KINDS.some((kind) => kind.action === action),
   'tests/core/chatCoverage.test.ts': (action) => coverage.includes(`'${action}'`),
   'docs/PROTOCOL.md': (action, event) => routeRows.has(action) && changeFrameRow.includes(`\`${event}\``),
@@ -82,49 +103,72 @@ const CHANGE_KIND_LISTS: Record<string, (action: string, event: string) => boole
 
 /** For each file that must know every route a client names: whether it knows `key`. */
 const ROUTE_LISTS: Record<string, (key: string) => boolean> = {
-  'protocol/moderation.ts': (key) => ([...ACTIONS, ...ONE_WAY_ACTIONS] as readonly string[]).includes(key),
+  'protocol/moderation.ts': (key) => moduleActions.includes(key) || indexActions.includes(key),
+  // The joined lists: a new protocol module's actions are in ACTIONS (or ONE_WAY_ACTIONS) and REPLY_TYPE only once
+  // index.ts spreads them.
+  'protocol/index.ts': (key) =>
+    (ONE_WAY_ACTIONS as readonly string[]).includes(key) ||
+    ((ACTIONS as readonly string[]).includes(key) && key in REPLY_TYPE),
   'protocol/asyncapi.yaml': (key) => key in asyncapi.operations,
-  'functions/moderation/index.ts': (key) => declaredKeys.includes(key),
+  'functions/moderation/index.ts': (key) => clientRoutes.includes(key),
   'template.yaml': (key) => templateRoutes.some((r) => r.routeKey === key),
   'client/roomcast.ts': (key) => clientSources.includes(`action: '${key}'`),
   'tests/core/chatCoverage.test.ts': (key) => coverage.includes(`'${key}'`),
   'docs/PROTOCOL.md': (key) => routeRows.has(key),
 };
 
-/** Every route a feature declares (its index.ts `routes`), as tests/template/routes.test.ts finds them. */
-const declaredKeys = readdirSync(join(ROOT, 'functions'))
-  .filter((feature) => existsSync(join(ROOT, 'functions', feature, 'index.ts')))
-  .flatMap(
-    (feature) =>
-      (require(join(ROOT, 'functions', feature, 'index.ts')) as { routes?: readonly Route[] }).routes ?? [],
-  )
-  .map((route) => route.key as string);
 /** The routes a client names: every declared key but the gateway's own. */
-const clientRoutes = declaredKeys.filter((key) => !key.startsWith('$'));
+const clientRoutes = ACTION_FACTS.map((fact) => fact.key);
+
+/**
+ * The files a change touches that hold no list of every route or kind, each a pattern its checklist must name in a
+ * row, and why: the web chat's control, the client library's page, and the protocol's joined lists.
+ */
+const ALSO_TOUCHED: Record<string, Record<string, RegExp>> = {
+  'A new change kind': {
+    // The change kind's control and mark in the web chat is checked by web/changes.js's list above.
+    'the client method in docs/CLIENT.md': /^docs\/CLIENT\.md$/,
+  },
+  'A new room route': {
+    "the control in the web chat (its feature's web module)": /^web\/\w+\.js$/,
+    'the client method in docs/CLIENT.md': /^docs\/CLIENT\.md$/,
+    "protocol/index.ts, for a new protocol module's lists": /^protocol\/index\.ts$/,
+  },
+};
 
 describe.each([
   { heading: 'A new change kind', lists: CHANGE_KIND_LISTS },
   { heading: 'A new room route', lists: ROUTE_LISTS },
 ])('the checklist "$heading"', ({ heading, lists }) => {
-  const { files, stated } = checklist(heading);
+  const { files, stated, when } = checklist(heading);
+  const rows = [...files, ...when];
 
   it('names files that exist, as many as it says', () => {
     expect(files.length).toBeGreaterThan(0);
-    expect(files.filter((file) => !existsSync(join(ROOT, file)))).toEqual([]);
+    expect(rows.filter((file) => !existsSync(join(ROOT, file)))).toEqual([]);
     expect(stated).toBe(files.length);
   });
 
   it('names every file that must list each one', () => {
-    expect(Object.keys(lists).filter((file) => !files.includes(file))).toEqual([]);
+    expect(Object.keys(lists).filter((file) => !rows.includes(file))).toEqual([]);
+  });
+
+  it('names every other file such a change touches', () => {
+    const also = Object.entries(ALSO_TOUCHED[heading] ?? {});
+    expect(also.length).toBeGreaterThan(0);
+    expect(
+      also.filter(([, file]) => !rows.some((row) => file.test(row))).map(([what]) => `no row for ${what}`),
+    ).toEqual([]);
   });
 });
 
 it('refuses, in each list check, a change kind or route that no file names yet', () => {
-  // As a new one would be before its lines are written: every check must fail for it, or it checks nothing.
-  expect(Object.entries(CHANGE_KIND_LISTS).filter(([, knows]) => knows('starmessage', 'starred'))).toEqual(
-    [],
-  );
-  expect(Object.entries(ROUTE_LISTS).filter(([, knows]) => knows('starroom'))).toEqual([]);
+  // As a new one would be before its lines are written: every check must fail for it, or it checks nothing. The
+  // names are none a route would take, so a real new route (a dry run's `starmessage`) never meets them.
+  expect(
+    Object.entries(CHANGE_KIND_LISTS).filter(([, knows]) => knows('unnamedkind', 'unnamedframe')),
+  ).toEqual([]);
+  expect(Object.entries(ROUTE_LISTS).filter(([, knows]) => knows('unnamedroute'))).toEqual([]);
 });
 
 it('finds every change kind in each file the change-kind checklist names as listing them', () => {

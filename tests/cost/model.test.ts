@@ -464,6 +464,19 @@ describe('cli', () => {
     expect(queued).not.toContain('RoomWake events');
   });
 
+  test("puts the three designs' monthly totals on the report's first screen, before the tables they add up", () => {
+    const lines = render(estimate(DEFAULT_WORKLOAD, DEFAULT_ASSUMPTIONS)).split('\n');
+    const summary = lines.findIndex((line) => line.startsWith('summary (USD per month'));
+    const totals = lines.slice(summary + 1, summary + 4).map((line) => line.trim().split(/\s+/).slice(0, 2));
+    expect(totals.map(([design]) => design)).toEqual(['roomcast', 'tutorial', 'appsync']);
+    for (const [, usd] of totals) expect(usd).toMatch(/^\$[\d,]+\.\d\d$/);
+    // A terminal of 24 rows shows the answer without scrolling back through the ~180 lines.
+    expect(summary).toBeGreaterThan(0);
+    expect(summary + 3).toBeLessThan(24);
+    const firstTable = lines.findIndex((line) => /^\s+service\s+component/.test(line));
+    expect(firstTable).toBeGreaterThan(summary + 3);
+  });
+
   test('names the deploy-time constant a template lacks', () => {
     const source = readFileSync(join(__dirname, '../../template.yaml'), 'utf8');
     const dir = mkdtempSync(join(tmpdir(), 'cost-template-'));

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 
 /**
  * The documented operator commands that call the AWS CLI fail with one clear sentence, never a Node stack trace:
@@ -94,7 +95,7 @@ describe('npm run deploy', () => {
       join(bin, 'aws'),
       `#!/bin/sh\necho '{"UserId":"AIDAEXAMPLE","Account":"123456789012","Arn":"arn:aws:iam::123456789012:user/alice"}'\n`,
     );
-    writeFileSync(join(bin, 'sam'), `#!/bin/sh\necho "sam $*" >> '${samLog}'\n`);
+    writeFileSync(join(bin, 'sam'), `#!/bin/sh\necho "sam $*" >> '${samLog}'\necho "sam $*"\n`);
     for (const tool of ['aws', 'sam']) chmodSync(join(bin, tool), 0o755);
     return { path: `${bin}:${process.env.PATH}`, samLog };
   }
@@ -130,5 +131,36 @@ describe('npm run deploy', () => {
       'sam build',
       'sam deploy --guided --config-env demo',
     ]);
+  });
+
+  it("says what each of the guided deploy's parameter questions decides, after the build and before SAM asks", async () => {
+    const { path } = signedIn();
+    const stdout = await new Promise<string>((resolve) => {
+      execFile(
+        process.execPath,
+        [join(scripts, 'deploy.mjs')],
+        { encoding: 'utf8', env: { ...process.env, PATH: path } },
+        (_error, out) => resolve(out),
+      );
+    });
+    const lines = stdout.trim().split('\n');
+    const build = lines.indexOf('sam build');
+    const deploy = lines.indexOf('sam deploy --guided');
+    // SAM shows a parameter's name and default only; the lines between the build and the deploy say what each is.
+    const asked = lines.slice(build + 1, deploy).filter((line) => /^ {2}[A-Za-z0-9]+: /.test(line));
+    const names = Object.keys(
+      (
+        parseYaml(readFileSync(join(scripts, '..', 'template.yaml'), 'utf8'), { logLevel: 'silent' }) as {
+          Parameters: Record<string, unknown>;
+        }
+      ).Parameters,
+    );
+    expect(build).toBeGreaterThan(0);
+    expect(deploy).toBeGreaterThan(build);
+    expect(asked.map((line) => line.trim().split(':')[0])).toEqual(names);
+    for (const line of asked) expect(line.length).toBeGreaterThan(40);
+    expect(asked).toContain(
+      '  CognitoUserPoolId: AuthMode=cognito with an existing user pool (e.g. eu-west-1_AbC123); empty = the stack creates one.',
+    );
   });
 });

@@ -20,6 +20,58 @@ it('asks at most 12 questions, each described', () => {
     expect([name, (p.Description ?? '').length > 20]).toEqual([name, true]);
 });
 
+/** A function as SAM CLI's guided deploy reads it: Globals.Function under its own Properties. */
+type FunctionProps = {
+  Events?: Record<
+    string,
+    { Type?: string; Properties?: { Auth?: unknown; RestApiId?: unknown; ApiId?: unknown } }
+  >;
+  FunctionUrlConfig?: { AuthType?: string };
+  CodeSigningConfigArn?: unknown;
+};
+
+/**
+ * The questions of `sam deploy --guided` whose Enter does not deploy (aws-sam-cli samcli/commands/deploy/
+ * guided_context.py): a NoEcho parameter is asked with no default, so Enter asks again (prompt_parameters); an
+ * `Api` or `HttpApi` event with no `Auth` on itself or on the API its RestApiId/ApiId names, or a function URL of
+ * AuthType NONE, asks "<function> has no authentication. Is this okay? [y/N]", whose No ends the deploy
+ * (prompt_authorization, auth_utils.py); a CodeSigningConfigArn asks for a signing profile
+ * (prompt_code_signing_settings).
+ */
+function stopsOnEnter(): string[] {
+  const globals = ((template.raw.Globals as { Function?: FunctionProps } | undefined)?.Function ??
+    {}) as FunctionProps;
+  const all = template.raw.Resources as Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown> }
+  >;
+  const refOf = (value: unknown) => (value as { Ref?: string } | undefined)?.Ref ?? value;
+  const stops = Object.entries(parameters)
+    .filter(([, p]) => (p as { NoEcho?: unknown }).NoEcho)
+    .map(([name]) => `${name}: NoEcho, asked with no default`);
+  for (const [id, resource] of Object.entries(all)) {
+    if (resource.Type !== 'AWS::Serverless::Function') continue;
+    const fn = { ...globals, ...resource.Properties } as FunctionProps;
+    for (const [name, event] of Object.entries(fn.Events ?? {})) {
+      if (event.Type !== 'Api' && event.Type !== 'HttpApi') continue;
+      const api = all[String(refOf(event.Properties?.RestApiId ?? event.Properties?.ApiId))];
+      const apiHasAuth =
+        api?.Type === 'AWS::ApiGateway::RestApi' ||
+        api?.Type === 'AWS::ApiGatewayV2::Api' ||
+        !!api?.Properties?.Auth;
+      if (!event.Properties?.Auth && !apiHasAuth) stops.push(`${id}.${name}: an API event without Auth`);
+    }
+    if (fn.FunctionUrlConfig && fn.FunctionUrlConfig.AuthType === 'NONE')
+      stops.push(`${id}: a function URL of AuthType NONE`);
+    if (fn.CodeSigningConfigArn) stops.push(`${id}: a code signing config`);
+  }
+  return stops;
+}
+
+it('asks nothing whose Enter stops the deploy: no hidden parameter, no API without auth, no code signing', () => {
+  expect(stopsOnEnter()).toEqual([]);
+});
+
 it('deploys, on Enter at every question, a chat people sign in to: own user pool with a sign-in domain and admin group, hosted web chat', () => {
   expect(template.parameter('AuthMode')).toBe('cognito');
   const connect = template.webSocketApis()[0]?.routes.find((r) => r.routeKey === '$connect');

@@ -73,7 +73,7 @@ it('charts every metric roomcast emits', () => {
 });
 
 it.each(['cognito', 'none', 'token'])(
-  'charts errors, duration and throttles of every function in the template (AuthMode=%s)',
+  'charts errors, duration, throttles and cold starts of every function in the template (AuthMode=%s)',
   (mode) => {
     const variant = loadTemplate(join(__dirname, '..', '..', 'template.yaml'), {
       parameters: { AuthMode: mode },
@@ -90,6 +90,13 @@ it.each(['cognito', 'none', 'token'])(
         .map((row) => row[3]);
       expect(new Set(charted)).toEqual(new Set(functionNames));
     }
+    // Powertools' ColdStart, per function by its function_name dimension (every function runs its handler).
+    const coldStarts = charts
+      .filter(
+        ([ns, name, dimension]) => ns === 'roomcast' && name === 'ColdStart' && dimension === 'function_name',
+      )
+      .map((row) => row[3]);
+    expect(new Set(coldStarts)).toEqual(new Set(functionNames));
   },
 );
 

@@ -1,109 +1,121 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ts from 'typescript';
 import { parse } from 'yaml';
-import { ROUTE_SECONDS, type Route } from '#core/features';
-import { ACTIONS, ONE_WAY_ACTIONS, REPLY_TYPE } from '#protocol';
+import { ROUTE_SECONDS } from '#core/features';
+import { ACTIONS, ONE_WAY_ACTIONS } from '#protocol';
 import { loadTemplate } from '../../tools/infra/template';
+import {
+  ACTION_FACTS,
+  GATEWAY_KEYS,
+  isTwoWay,
+  ROUTE_FACTS,
+  ROUTE_TABLES,
+  requestTypes,
+} from '../helpers/routeFacts';
 import { FEATURE_FUNCTIONS } from '../helpers/templateOutputs';
+import { loopOf, routeListGaps, withRouteLists } from '../helpers/templateRouteLists';
 
 /**
  * Each route is declared once, in its feature's code (`routeHandler`, or `declareRoute` for the handshake): its key,
- * scope and budget, listed in its feature's `routes`. Every other place that must know a route is held to those
- * lists here: the template's routes, the protocol's actions, the AsyncAPI document and docs/PROTOCOL.md's table.
- * A route's request and reply types are the protocol's (protocol/index.ts RequestOf, ReplyOf): routeHandler takes
- * them from its key, so tsc holds each handler to them; this file holds the AsyncAPI document to the same types.
+ * scope and budget, gathered by the route table of the function that hosts it (tests/helpers/routeFacts.ts reads
+ * them). Every other place that must know a route is held to those declarations here, each gap named with its file
+ * and route: the template's routes (its two route lists follow from the declarations: ROOMCAST_WRITE_ROUTES=1 writes
+ * them), the protocol's actions, the AsyncAPI document and docs/PROTOCOL.md's table. A route's request and reply
+ * types are the protocol's (protocol/index.ts RequestOf, ReplyOf): routeHandler takes them from its key, so tsc holds
+ * each handler to them; this file holds the AsyncAPI document to the same types.
  */
 const ROOT = join(__dirname, '..', '..');
-const template = loadTemplate(join(ROOT, 'template.yaml'));
-const raw = template.raw as {
-  Globals: { Function: { Timeout: number } };
-  Resources: Record<
-    string,
-    {
-      Type: string;
-      Metadata?: { BuildProperties?: { EntryPoints?: string[] } };
-      Properties?: { Timeout?: number };
-    }
-  >;
-};
-/** The keys the gateway itself names: served by a feature, but no action a client names. */
-const GATEWAY_KEYS = ['$connect', '$disconnect', '$default'];
+const TEMPLATE = join(ROOT, 'template.yaml');
 /** Actions of the protocol that no feature serves, each with why. */
 const NOT_SERVED: Record<string, string> = {
   ping: 'answered by API Gateway itself (a MOCK integration with a route response, template.yaml), no Lambda',
 };
+const requests = requestTypes(ACTION_FACTS.map((fact) => fact.key));
 
-/** Each function built from a feature's index.ts that declares routes, with its declared routes. */
-const features = Object.entries(raw.Resources).flatMap(([functionId, resource]) => {
-  const entry = resource.Metadata?.BuildProperties?.EntryPoints?.[0];
-  if (resource.Type !== 'AWS::Serverless::Function' || entry === undefined) return [];
-  const module = require(join(ROOT, entry)) as { routes?: readonly Route[] };
-  if (module.routes === undefined) return [];
-  const timeout = resource.Properties?.Timeout ?? raw.Globals.Function.Timeout;
-  return [{ functionId, entry, routes: module.routes, timeout }];
-});
-const declared = features.flatMap((feature) => feature.routes.map((route) => ({ ...feature, route })));
+/**
+ * The routes template.yaml's loops make, as declared: each answered route with a function, by its request type's
+ * name (SlowModeRequest: SlowModeRoute, OperationName SlowMode), in its function's loop. The one-way heartbeat and
+ * the gateway's keys are resources of their own.
+ */
+const wanted = ACTION_FACTS.filter(isTwoWay).map((fact) => ({
+  name: requests[fact.key]?.name.replace(/Request$/, '') ?? '',
+  key: fact.key,
+  loop: loopOf(fact.functionId),
+}));
+// ROOMCAST_WRITE_ROUTES=1 writes those lists (a new route added last) before this file reads the template.
+if (process.env.ROOMCAST_WRITE_ROUTES === '1')
+  writeFileSync(TEMPLATE, withRouteLists(readFileSync(TEMPLATE, 'utf8'), wanted));
+const template = loadTemplate(TEMPLATE);
 
 const [api] = template.webSocketApis();
 const templateRoutes = api?.routes ?? [];
 
 it('finds the declared routes of every feature function of the template', () => {
-  expect(features.map((f) => f.functionId).sort()).toEqual([...FEATURE_FUNCTIONS].sort());
+  expect(ROUTE_TABLES.map((f) => f.functionId).sort()).toEqual([...FEATURE_FUNCTIONS].sort());
 });
 
-it("routes each declared key to its feature's function, and no other key to it", () => {
-  for (const { functionId, entry, routes } of features) {
+it('routes each declared key to the function whose route table declares it, and no other key to it', () => {
+  for (const { functionId, entry, routes } of ROUTE_TABLES) {
     const wired = templateRoutes.filter((r) => r.functionLogicalId === functionId).map((r) => r.routeKey);
     expect({ entry, keys: wired.sort() }).toEqual({ entry, keys: routes.map((r) => r.key).sort() });
   }
   // A key is declared once, by one feature.
-  const keys = declared.map(({ route }) => route.key);
+  const keys = ROUTE_FACTS.map((fact) => fact.key);
   expect(keys.length).toBe(new Set(keys).size);
 });
 
+it("lists each answered route in template.yaml's Mappings.Routes and its function's route loop, as declared", () => {
+  expect(wanted.filter((route) => !/^[A-Z]\w+$/.test(route.name))).toEqual([]);
+  expect(routeListGaps(readFileSync(TEMPLATE, 'utf8'), wanted)).toEqual([]);
+  for (const route of wanted)
+    expect(templateRoutes.find((r) => r.routeKey === route.key)?.operationName).toBe(route.name);
+});
+
 it('serves every action the protocol names (those of NOT_SERVED aside), and nothing else', () => {
-  const served = declared.map(({ route }) => route.key).filter((key) => !GATEWAY_KEYS.includes(key));
-  expect([...served, ...Object.keys(NOT_SERVED)].sort()).toEqual([...ACTIONS, ...ONE_WAY_ACTIONS].sort());
+  const served = ACTION_FACTS.map((fact) => fact.key);
+  const named = [...ACTIONS, ...ONE_WAY_ACTIONS] as readonly string[];
+  expect(served.filter((key) => !named.includes(key)).map((key) => `protocol/ lacks ${key}`)).toEqual([]);
+  expect(
+    named
+      .filter((key) => !served.includes(key) && !(key in NOT_SERVED))
+      .map((key) => `no route table declares ${key}`),
+  ).toEqual([]);
   expect(served.filter((key) => key in NOT_SERVED)).toEqual([]);
 });
 
-it('names every served action in the AsyncAPI document and in PROTOCOL.md', () => {
+it('names every served action in the AsyncAPI document (its operation and channel message) and in PROTOCOL.md', () => {
   const asyncapi = parse(readFileSync(join(ROOT, 'protocol', 'asyncapi.yaml'), 'utf8')) as {
     operations: Record<string, { action: string }>;
+    channels: { chat: { messages: Record<string, unknown> } };
+    components: { messages: Record<string, unknown> };
   };
   const protocolDoc = readFileSync(join(ROOT, 'docs', 'PROTOCOL.md'), 'utf8');
-  const tableKeys = [...protocolDoc.matchAll(/^\| `([a-z]+)` \|/gm)].map((m) => m[1]);
-  for (const { route } of declared) {
-    if (GATEWAY_KEYS.includes(route.key)) continue;
-    expect({ key: route.key, asyncapi: asyncapi.operations[route.key]?.action }).toEqual({
-      key: route.key,
-      asyncapi: 'send',
-    });
-    expect({ key: route.key, inProtocolTable: tableKeys.includes(route.key) }).toEqual({
-      key: route.key,
-      inProtocolTable: true,
-    });
-  }
+  const tableKeys = new Set([...protocolDoc.matchAll(/^\| `([a-z]+)` \|/gm)].map((m) => m[1]));
+  const gaps = ACTION_FACTS.flatMap(({ key }) => [
+    ...(asyncapi.operations[key]?.action === 'send'
+      ? []
+      : [`protocol/asyncapi.yaml lacks ${key}: its operation`]),
+    ...(`${key}Request` in asyncapi.channels.chat.messages
+      ? []
+      : [`protocol/asyncapi.yaml lacks ${key}: ${key}Request in channels.chat.messages`]),
+    ...(`${key}Request` in asyncapi.components.messages
+      ? []
+      : [`protocol/asyncapi.yaml lacks ${key}: ${key}Request in components.messages`]),
+    ...(tableKeys.has(key) ? [] : [`docs/PROTOCOL.md lacks ${key}: its row in the route table`]),
+  ]);
+  expect(gaps).toEqual([]);
 });
 
 it("answers within a budget its function's Timeout allows, and says what each frame acts on", () => {
-  for (const { functionId, timeout, route } of declared) {
-    expect({ key: route.key, functionId, seconds: route.seconds }).toEqual({
-      key: route.key,
-      functionId,
-      seconds: expect.any(Number),
-    });
-    expect(route.seconds).toBeGreaterThanOrEqual(ROUTE_SECONDS);
-    expect({ key: route.key, withinTimeout: route.seconds <= timeout }).toEqual({
-      key: route.key,
-      withinTimeout: true,
-    });
+  for (const { key, functionId, timeout, seconds, scope } of ROUTE_FACTS) {
+    expect({ key, functionId, seconds }).toEqual({ key, functionId, seconds: expect.any(Number) });
+    expect(seconds).toBeGreaterThanOrEqual(ROUTE_SECONDS);
+    expect({ key, withinTimeout: seconds <= timeout }).toEqual({ key, withinTimeout: true });
     // Every route that reads a frame declares its scope; only the handshake reads none.
-    if (!['$connect', '$disconnect'].includes(route.key))
-      expect([route.key, route.scope]).toEqual([route.key, expect.stringMatching(/^(room|connection)$/)]);
+    if (!['$connect', '$disconnect'].includes(key))
+      expect([key, scope]).toEqual([key, expect.stringMatching(/^(room|connection)$/)]);
   }
-  expect(declared.find(({ route }) => route.key === 'subscribe')?.route.seconds).toBe(20);
+  expect(ROUTE_FACTS.find((fact) => fact.key === 'subscribe')?.seconds).toBe(20);
 });
 
 it('builds one WebSocket API of the template, routed by the action, with its stage and throttling', () => {
@@ -119,39 +131,6 @@ it('builds one WebSocket API of the template, routed by the action, with its sta
   expect(templateRoutes.map((r) => r.routeKey).sort()).toEqual(
     [...GATEWAY_KEYS, ...ACTIONS, ...ONE_WAY_ACTIONS].sort(),
   );
-});
-
-/** Routes whose feature is named by the product's design (one function per feature, functions/core/features.ts). */
-const FEATURE_OF_KEYS: [string, string[]][] = [
-  ['ConnectionFunction', ['$connect', '$disconnect', '$default']],
-  ['MessagesFunction', ['sendmessage', 'history', 'editmessage', 'deletemessage', 'react']],
-  [
-    'RoomsFunction',
-    [
-      'createroom',
-      'joinroom',
-      'leaveroom',
-      'subscribe',
-      'closeroom',
-      'removemember',
-      'rotatekey',
-      'myrooms',
-      'who',
-    ],
-  ],
-  ['PeopleFunction', ['findpeople', 'opendm']],
-  ['ReadingFunction', ['markread', 'seenby', 'setnotices']],
-  // One function signs uploads and reads of attachments.
-  ['AttachmentsFunction', ['attach', 'getattachment']],
-  ['TypingFunction', ['typing']],
-];
-
-it.each(FEATURE_OF_KEYS)('routes to %s its keys %j', (functionLogicalId, keys) => {
-  for (const key of keys)
-    expect(templateRoutes.find((r) => r.routeKey === key)).toMatchObject({
-      routeKey: key,
-      functionLogicalId,
-    });
 });
 
 it('answers every route but the handshake and the one-way heartbeat (no route response), and pings from the gateway itself', () => {
@@ -174,48 +153,17 @@ interface AsyncApi {
   operations: Record<string, { messages: { $ref: string }[]; reply?: { messages: { $ref: string }[] } }>;
 }
 
-/**
- * The fields of each action's request as protocol/ types it (RequestOf, protocol/index.ts), read with TypeScript's
- * checker from a probe module that names each one.
- */
-function requestFields(actions: readonly string[]): Record<string, string[]> {
-  const probe = join(ROOT, 'protocol', 'routesProbe.ts');
-  const source = [
-    "import type { RequestOf } from './index';",
-    ...actions.map((action, i) => `export type Probe${i} = RequestOf<'${action}'>;`),
-  ].join('\n');
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, skipLibCheck: true, types: [] };
-  const host = ts.createCompilerHost(options);
-  const { readFile, fileExists } = host;
-  host.readFile = (file) => (file === probe ? source : readFile(file));
-  host.fileExists = (file) => file === probe || fileExists(file);
-  const program = ts.createProgram([probe], options, host);
-  const checker = program.getTypeChecker();
-  const aliases = program.getSourceFile(probe)?.statements.filter(ts.isTypeAliasDeclaration) ?? [];
-  return Object.fromEntries(
-    aliases.map((alias, i) => [
-      actions[i],
-      checker
-        .getPropertiesOfType(checker.getTypeAtLocation(alias.name))
-        .map((p) => p.name)
-        .sort(),
-    ]),
-  );
-}
-
 it("describes each served action in AsyncAPI as protocol/ types it: the request's fields, and its reply frame", () => {
   const doc = parse(readFileSync(join(ROOT, 'protocol', 'asyncapi.yaml'), 'utf8')) as AsyncApi;
   const { messages, schemas } = doc.components;
   const resolve = (schema: Schema): Schema =>
     schema.$ref ? resolve(schemas[schema.$ref.split('/').pop() ?? ''] ?? {}) : schema;
-  const routes = declared.map(({ route }) => route).filter((route) => !GATEWAY_KEYS.includes(route.key));
-  const fields = requestFields(routes.map((route) => route.key));
-  for (const { key, scope } of routes) {
+  for (const { key, scope, reply: replyType } of ACTION_FACTS) {
     const operation = doc.operations[key];
     const message = operation?.messages[0]?.$ref.split('/').pop() ?? '';
     const described = Object.keys(resolve(messages[message]?.payload ?? {}).properties ?? {}).sort();
     // A request type protocol/ names, with the fields the AsyncAPI message describes; a room route's names a room.
-    expect({ key, message, fields: fields[key] }).toEqual({
+    expect({ key, message, fields: requests[key]?.fields }).toEqual({
       key,
       message: `${key}Request`,
       fields: described,
@@ -223,7 +171,6 @@ it("describes each served action in AsyncAPI as protocol/ types it: the request'
     if (scope === 'room')
       expect({ key, roomId: described.includes('roomId') }).toEqual({ key, roomId: true });
     const reply = operation?.reply?.messages[0]?.$ref.split('/').pop();
-    const replyType = key in REPLY_TYPE ? REPLY_TYPE[key as keyof typeof REPLY_TYPE] : undefined;
     expect({ key, reply }).toEqual({ key, reply: replyType && `${replyType}Frame` });
   }
 });

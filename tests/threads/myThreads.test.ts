@@ -92,3 +92,46 @@ it('lists the threads a person follows across its rooms, newest activity first, 
   await ask(ana, { action: 'leaveroom' });
   expect(await threadsOf(anaDesk)).toEqual([{ roomId: deskRoom, seq: standup.seq, unread: 1 }]);
 });
+
+// Users of their own: the test before left threads on ana's, bob's and carol's views.
+it('a member named in a thread reply follows the thread: its later replies are unread in their Threads view and told live', async () => {
+  const ines = await device('ines');
+  const jon = await device('jon');
+  const kim = await device('kim');
+  const roomId = await roomWith(ines, [jon, kim]);
+  // Jon's phone shows a room of its own: it hears of replies by `mention` frames.
+  const jonPhone = await device('jon');
+  await ask(jonPhone, { action: 'createroom' });
+
+  const root = await ask(kim, { action: 'sendmessage', message: 'who books the venue?' });
+  await ask(ines, { action: 'sendmessage', message: 'not me', threadOf: root.seq });
+  // Jon neither wrote, replied nor followed: nothing yet.
+  expect(await threadsOf(jon)).toEqual([]);
+
+  // Ines names jon in the thread: he follows it from that reply on, which is the one he has not seen.
+  const named = await ask(ines, {
+    action: 'sendmessage',
+    message: '@jon you know the owner?',
+    threadOf: root.seq,
+  });
+  expect(await jonPhone.next((f) => f.type === 'mention' && f.seq === named.seq)).toMatchObject({
+    threadOf: root.seq,
+  });
+  expect(await threadsOf(jon)).toEqual([{ roomId, seq: root.seq, unread: 1 }]);
+
+  // Kim's next reply names nobody: jon hears of it as a follower, and his Threads view counts it unread.
+  const later = await ask(kim, {
+    action: 'sendmessage',
+    message: 'thanks, booked for noon',
+    threadOf: root.seq,
+  });
+  expect(await jonPhone.next((f) => f.type === 'mention' && f.seq === later.seq)).toMatchObject({
+    roomId,
+    threadOf: root.seq,
+    username: 'kim',
+  });
+  expect(await threadsOf(jon)).toEqual([{ roomId, seq: root.seq, unread: 2 }]);
+  const page = await ask(jon, { action: 'history', threadOf: root.seq });
+  expect(page.following).toBe(true);
+  expect(await threadsOf(jon)).toEqual([{ roomId, seq: root.seq, unread: 0 }]);
+});
