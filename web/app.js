@@ -3,8 +3,9 @@
 // requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
 // This module starts the page; each concern is a module of its own: connection.js (the client and its frames),
 // rooms.js (the room on screen, joining and leaving), messageList.js, messages.js and scrollBack.js (the message list),
-// members.js, composer.js, and the feature modules they bind (changes.js, typing.js, myrooms.js, seenby.js, owner.js).
-// A feature that registers itself (features.js: search.js) is bound with the others without being named here.
+// members.js, composer.js, and the feature modules they bind (changes.js, myrooms.js, owner.js). A feature that
+// registers itself (features.js; index.html loads its script: pins.js, threads.js, search.js…) is bound with the
+// others without being named here.
 
 import { bindAccount, renderMe } from './account.js';
 import { bindLongPress } from './changes.js';
@@ -14,17 +15,11 @@ import { bindFeatures } from './features.js';
 import { updateTitle } from './messageList.js';
 import { bindMessageList } from './messages.js';
 import { loadUsername, openUsernameDialog } from './names.js';
-import { bindNotifications } from './notify.js';
-import { bindPinsPanel } from './pins.js';
-import { bindProfileForm } from './profileForm.js';
 import { bindReplies } from './replies.js';
-import { bindRoomSettings } from './roomSettings.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
 import { bindScrollBack, loadOlder } from './scrollBack.js';
 import { resolveTarget } from './signin.js';
 import { state } from './state.js';
-import { bindThreads } from './threads.js';
-import { bindThreadsView } from './threadsView.js';
 import { closeSidebar, openSidebar, ui } from './ui.js';
 
 function bindSidebar() {
@@ -49,14 +44,7 @@ function bindEvents() {
   bindMessageList();
   bindScrollBack();
   bindReplies({ loadOlder });
-  bindNotifications();
   bindLongPress();
-  bindPinsPanel();
-  bindThreads();
-  bindThreadsView();
-
-  bindProfileForm();
-  bindRoomSettings();
   bindFeatures();
   bindSidebar();
   bindConnection();

@@ -4,6 +4,7 @@ import { setIdentity } from './account.js';
 import { bindMessageChanges } from './changes.js';
 import { updateComposerState } from './composer.js';
 import { watchRoomNames } from './directory.js';
+import { watchFeatures } from './features.js';
 import { bindFindPeople } from './findPeople.js';
 import { onPresence } from './members.js';
 import { bindMentions } from './mentions.js';
@@ -12,19 +13,13 @@ import { onBroadcast, onMessage } from './messages.js';
 import { bindModeration } from './moderation.js';
 import { bindMyRooms } from './myrooms.js';
 import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
-import { watchOwnProfile } from './profileForm.js';
 import { watchProfiles } from './profiles.js';
-
-import { offerPush } from './push.js';
 import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
 import { readable } from './roomWords.js';
-import { bindSeenBy } from './seenby.js';
 import { renderMembers } from './sidebar.js';
 import { signInAgain, signInLapsed } from './signin.js';
 import { inTurn, state } from './state.js';
-import { threadActivity, threadReadElsewhere } from './threadsView.js';
-import { bindTyping } from './typing.js';
 import { errorTitle, h, toast, ui } from './ui.js';
 
 export function setConn(conn) {
@@ -133,24 +128,18 @@ function routeFrames(chat) {
   chat.on('state', onState);
   watchRoomNames(chat);
   watchProfiles(chat);
-  watchOwnProfile(chat);
-
-  // Signed in: push notifications offered once, or the stored subscription renewed (push.js).
-  chat.on('state', ({ state: now }) => now === 'ready' && offerPush(chat));
   chat.on('room', ({ roomId, memberKey }) => {
     state.memberKey = memberKey ?? null;
     onRoom(roomId);
   });
   chat.on('message', onMessage);
-  chat.on('message', threadActivity);
-  chat.on('frame', ({ frame }) => threadReadElsewhere(frame));
-  bindSeenBy(chat);
   bindMessageChanges(chat);
+  // The features that registered themselves (features.js), after the room's and the message list's own listeners.
+  watchFeatures(chat);
   chat.on('members', ({ roomId, members, memberCount, counted }) => {
     if (roomId === state.shownRoom) renderMembers(members, memberCount, counted);
   });
   chat.on('presence', onPresence);
-  bindTyping(chat);
   chat.on('broadcast', onBroadcast);
   chat.on('error', (err) => toast(readable(err.message), { title: errorTitle(err, 'Something went wrong') }));
   chat.on('removed', (f) => {

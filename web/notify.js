@@ -3,6 +3,7 @@
 // (browsers ignore or penalize prompts nobody asked for); a refusal is the member's and the button then says how to
 // undo it in the browser. Signed in, the same click turns on push (push.js) for while the chat is closed, and the
 // button says how that ended.
+import { registerFeature } from './features.js';
 import { PUSH_CHANGED, pushAvailable, pushIsOn, turnOnPush } from './push.js';
 import { state } from './state.js';
 import { byId, h } from './ui.js';
@@ -59,7 +60,7 @@ export function notify(title, body, tag, open) {
 }
 
 /** The sidebar's button, built once. */
-export function bindNotifications() {
+function bindNotifications() {
   if (button) return;
   button = h('button', 'link-button notifications-toggle');
   button.type = 'button';
@@ -84,3 +85,5 @@ export function bindNotifications() {
   const members = byId('members-heading')?.closest('section');
   members?.parentElement?.append(button);
 }
+
+registerFeature('notifications', { bind: bindNotifications });

@@ -6,6 +6,7 @@
 // owner set `membersPin` (changes.js offers Pin by canPin; the server decides).
 
 import { membersPinIn } from './directory.js';
+import { registerFeature } from './features.js';
 import { cardMeta, cardText, opensOnClick } from './messageCard.js';
 import { moderation } from './moderation.js';
 import { state } from './state.js';
@@ -46,12 +47,14 @@ export function paintPins(store) {
 }
 
 /** The header's 📌 button opens and closes the panel. */
-export function bindPinsPanel() {
+function bindPinsPanel() {
   ui.pinsButton.addEventListener('click', () => {
     ui.pinsPanel.hidden = !ui.pinsPanel.hidden;
     ui.pinsButton.setAttribute('aria-expanded', ui.pinsPanel.hidden ? 'false' : 'true');
   });
 }
+
+registerFeature('pins', { bind: bindPinsPanel });
 
 /** Whether the page offers Pin on the room on screen: its owner, a moderator, or anyone where members pin. */
 export const canPin = () =>

@@ -3,6 +3,7 @@
 // the person's own, in no room (`attach` with purpose "avatar", then the presigned POST, attachments.js), which
 // setprofile reads back and keeps.
 import { post } from './attachments.js';
+import { registerFeature } from './features.js';
 import { avatarImage, knowOwnProfile } from './profiles.js';
 import { ATTACHMENT_LIMITS, ATTACHMENT_TYPES } from './roomcast.js';
 import { state } from './state.js';
@@ -35,7 +36,7 @@ async function setAvatar(file) {
 }
 
 /** The sidebar's "Your profile" form (signed in only): display name, status and avatar, told to every room of yours. */
-export function bindProfileForm() {
+function bindProfileForm() {
   ui.profileForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const chat = state.chat;
@@ -75,7 +76,7 @@ export function bindProfileForm() {
  * so a reload shows it at once), and changed on another device of theirs (a pushed `profile` without `roomId`: only
  * the person's own connections get one). The form shows it; a field being typed in keeps what is typed.
  */
-export function watchOwnProfile(chat) {
+function watchOwnProfile(chat) {
   const show = (profile) => {
     if (state.chat !== chat) return;
     for (const [input, value] of [
@@ -97,3 +98,5 @@ export function watchOwnProfile(chat) {
 export function showProfileForm() {
   ui.profilePanel.hidden = !state.signedIn;
 }
+
+registerFeature('profileForm', { bind: bindProfileForm, watch: watchOwnProfile });

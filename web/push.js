@@ -2,6 +2,7 @@
 // offered them once, after the first connection; "Not now" and a browser refusal are remembered in this browser
 // (localStorage), so the page never asks again; turning them on later is the browser's site settings. Once allowed,
 // every sign-in renews the stored subscription (the server forgets one nobody renewed in 60 days).
+import { registerFeature } from './features.js';
 import { state } from './state.js';
 import { byId, h, toast } from './ui.js';
 
@@ -108,7 +109,7 @@ function showOffer(chat) {
  * Called when the client is ready: once per page, for a signed-in member, in a browser with push. Allowed already:
  * the subscription is renewed quietly; never decided: the offer; refused or "Not now": nothing.
  */
-export function offerPush(chat) {
+function offerPush(chat) {
   if (offered || !state.signedIn || !supported()) return;
   offered = true;
   const permission = Notification.permission;
@@ -177,3 +178,8 @@ export async function turnOnPush(chat) {
     return 'failed';
   }
 }
+
+// Each client's first `ready`: push offered, or the stored subscription renewed (offerPush acts once per page).
+registerFeature('push', {
+  watch: (chat) => chat.on('state', ({ state: now }) => now === 'ready' && offerPush(chat)),
+});

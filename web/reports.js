@@ -4,6 +4,7 @@
 // survives a reload); `reported` and `reportresolved` keep it current as any of the room's staff acts. The server
 // decides who may list and resolve (FORBIDDEN otherwise). All text goes in with textContent.
 
+import { registerFeature } from './features.js';
 import { jumpTo } from './replies.js';
 import { readable } from './roomWords.js';
 import { state } from './state.js';
@@ -102,7 +103,8 @@ function load(chat, roomId, role) {
 
 let headerBound = false;
 
-export function bindReports(chat) {
+/** The header's button, bound once; each new client's reports, read on entering a room and kept current. */
+function bindReports(chat) {
   if (!headerBound) {
     headerBound = true;
     ui.reportsButton.addEventListener('click', () => {
@@ -124,3 +126,5 @@ export function bindReports(chat) {
   });
   chat.on('reportresolved', (f) => forget(f.roomId, f.reportId));
 }
+
+registerFeature('reports', { watch: bindReports });

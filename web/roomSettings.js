@@ -3,6 +3,7 @@
 // page included, so the form only asks; what it shows when opened is what the page knows of the room.
 
 import { isPublicRoom, membersPinIn, roomNameOf, roomTopicOf } from './directory.js';
+import { registerFeature } from './features.js';
 import { state } from './state.js';
 import { toast, ui } from './ui.js';
 
@@ -44,7 +45,7 @@ function changes() {
 }
 
 /** The owner's "Room settings" panel (shown with the other owner controls, rooms.js). */
-export function bindRoomSettings() {
+function bindRoomSettings() {
   ui.roomSettings.addEventListener('toggle', () => {
     if (ui.roomSettings.open) fill();
   });
@@ -69,3 +70,5 @@ export function bindRoomSettings() {
     );
   });
 }
+
+registerFeature('roomSettings', { bind: bindRoomSettings });

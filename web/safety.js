@@ -6,7 +6,6 @@
 // The block list is kept by the server (client.safety). All text goes in with textContent.
 
 import { openRoom } from './myrooms.js';
-import { bindReports } from './reports.js';
 import { roomWords } from './roomWords.js';
 import { state } from './state.js';
 import { ERROR_TITLES, h, toast, ui } from './ui.js';
@@ -126,8 +125,6 @@ export function bindSafety(chat, repaint) {
   chat.on('room', ({ roomId }) => {
     chat.safety.refresh(roomId).catch(() => undefined);
   });
-  // The owner's and moderators' list of the shown room's open reports (reports.js).
-  bindReports(chat);
   chat.on('reported', ({ report }) => {
     const notice = toast(
       `“${report.message.text}” by ${report.message.username}, reported by ${report.reportedBy}: ${report.reason}`,

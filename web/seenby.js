@@ -4,6 +4,7 @@
 // here from the client's generic `frame` event. A room too large for read positions answers `tooLarge` and gets no
 // `seen` frames: the line stays empty there.
 
+import { registerFeature } from './features.js';
 import { LOBBY } from './roomcast.js';
 import { isOwn, state } from './state.js';
 import { h, ui } from './ui.js';
@@ -96,8 +97,8 @@ async function askOnce(chat) {
   render();
 }
 
-/** Wires a new client (connection.js calls it for each one it creates). */
-export function bindSeenBy(chat) {
+/** Wires a new client (features.js hands each one connection.js creates). */
+function bindSeenBy(chat) {
   chat.on('frame', ({ frame }) => {
     if (frame?.type !== 'seen' || frame.roomId !== state.shownRoom || !Array.isArray(frame.members)) return;
     if (positionsRoom !== frame.roomId) return;
@@ -115,3 +116,5 @@ export function bindSeenBy(chat) {
     if (s === 'ready') askOnce(chat);
   });
 }
+
+registerFeature('seenBy', { watch: bindSeenBy });

@@ -6,6 +6,7 @@
 // every member receives. The pane's composer sends with `threadOf`, and "Also send to the room" as Slack offers it.
 // All text goes in with textContent.
 
+import { registerFeature } from './features.js';
 import { drawText } from './format.js';
 import { state } from './state.js';
 import { ERROR_TITLES, h, nameNode, placeRows, timeFmt, toast, ui } from './ui.js';
@@ -219,7 +220,7 @@ function sendReply() {
 }
 
 /** The pane's controls: close, follow, send (Enter sends, Shift+Enter is a new line). */
-export function bindThreads() {
+function bindThreads() {
   ui.threadClose.addEventListener('click', closeThread);
   ui.threadForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -245,3 +246,5 @@ export function bindThreads() {
     if (!document.hidden && open !== null && store) paintPane();
   });
 }
+
+registerFeature('threads', { bind: bindThreads });

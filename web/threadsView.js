@@ -9,6 +9,7 @@
 // All text goes in with textContent.
 
 import { roomLabel } from './dmHeader.js';
+import { registerFeature } from './features.js';
 import { joinRoom } from './rooms.js';
 import { state } from './state.js';
 import { openThread, THREAD_OPENED } from './threads.js';
@@ -135,7 +136,7 @@ function refreshSoon() {
  * The sidebar's "Threads" entry and its list, built once, at the sidebar's end: "Your rooms" stays in view above it
  * at 1280×800 (tests/rooms/newcomer.browser.test.ts).
  */
-export function bindThreadsView() {
+function bindThreadsView() {
   wrap = h('section', 'members my-threads');
   wrap.dataset.testid = 'my-threads';
   toggle = h('button', 'button button-ghost button-block my-threads-toggle', 'Threads');
@@ -171,10 +172,10 @@ export function bindThreadsView() {
 }
 
 /**
- * A `threadread` frame (connection.js): this device's own mark answered, or one of another device of the person's.
- * Any frame reaches here unchecked: one without a room, a seq and a count changes nothing.
+ * A `threadread` frame: this device's own mark answered, or one of another device of the person's. Any frame reaches
+ * here unchecked: one without a room, a seq and a count changes nothing.
  */
-export function threadReadElsewhere(frame) {
+function threadReadElsewhere(frame) {
   if (frame?.type !== 'threadread') return;
   const { roomId, seq, readCount } = frame;
   if (typeof roomId !== 'string' || !Number.isSafeInteger(seq) || !Number.isSafeInteger(readCount)) return;
@@ -186,7 +187,15 @@ export function threadReadElsewhere(frame) {
   if (listEl && !listEl.hidden) refreshSoon();
 }
 
-/** A reply in a thread reached this page (connection.js): the open list may have moved. */
-export function threadActivity(message) {
+/** A reply in a thread reached this page: the open list may have moved. */
+function threadActivity(message) {
   if (message?.threadOf !== undefined && listEl && !listEl.hidden) refreshSoon();
 }
+
+registerFeature('threadsView', {
+  bind: bindThreadsView,
+  watch(chat) {
+    chat.on('message', threadActivity);
+    chat.on('frame', ({ frame }) => threadReadElsewhere(frame));
+  },
+});

@@ -1,5 +1,6 @@
 // "alice is typing…" under the message list (client.typing, client/typing.ts): the composer's keystrokes send a
 // heartbeat at most once per interval, clearing the composer stops it, and the line shows who types in this room.
+import { registerFeature } from './features.js';
 import { state } from './state.js';
 import { ui } from './ui.js';
 
@@ -15,7 +16,7 @@ export function typingLine(typists) {
 let composerBound = false;
 
 /** Shows `chat`'s typists in the line, and sends the composer's typing through whichever client is current. */
-export function bindTyping(chat) {
+function bindTyping(chat) {
   chat.typing.on('typing', ({ typists }) => {
     ui.typingIndicator.textContent = typingLine(typists);
   });
@@ -30,3 +31,5 @@ export function bindTyping(chat) {
     else state.chat?.typing.keystroke();
   });
 }
+
+registerFeature('typing', { watch: bindTyping });

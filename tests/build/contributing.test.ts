@@ -10,8 +10,8 @@ import { ACTION_FACTS } from '../helpers/routeFacts';
 /**
  * docs/CONTRIBUTING.md's checklists are exact: each file they name exists, the count they state is their numbered
  * rows', every file that lists change kinds or routes is in its checklist and lists every existing one, and every
- * other file such a change touches (its web module, docs/CLIENT.md, protocol/index.ts for a new protocol module) is
- * a row. A change kind or route added without one of those lines fails here, naming the file and the route; the
+ * other file such a change touches (its web module, web/index.html for a new feature's module, docs/CLIENT.md,
+ * protocol/index.ts for a new protocol module) is a row. A change kind or route added without one of those lines fails here, naming the file and the route; the
  * routes are read from their declarations (tests/helpers/routeFacts.ts).
  */
 const ROOT = join(__dirname, '..', '..');
@@ -131,6 +131,7 @@ const ALSO_TOUCHED: Record<string, Record<string, RegExp>> = {
   },
   'A new room route': {
     "the control in the web chat (its feature's web module)": /^web\/\w+\.js$/,
+    "index.html, loading a new feature's web module that registers itself": /^web\/index\.html$/,
     'the client method in docs/CLIENT.md': /^docs\/CLIENT\.md$/,
     "protocol/index.ts, for a new protocol module's lists": /^protocol\/index\.ts$/,
   },
