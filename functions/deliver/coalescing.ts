@@ -116,7 +116,10 @@ export const resyncFrame = (roomId: string, afterSeq: number): Frame => ({
  * - the presence frames as one `memberschanged` frame, in the first one's place, its changes in the queue's order (a
  *   join still comes before the joiner's first message); a lone one stays a `presence` frame;
  * - the `seen` frames as one, each member once at its furthest position, after the cycle's messages (the positions
- *   name seqs the member may be about to get in this very cycle).
+ *   name seqs the member may be about to get in this very cycle);
+ * - a person's `profile` frames as its last one, in that one's place: each carries the whole profile
+ *   (profiles/profiles.ts), so the last says all the earlier ones did (docs/DECISIONS.md, "A profile change told
+ *   once a cycle").
  * A cycle holds at most ten events (the pipe's batch), so neither frame comes near FRAME_LIMIT_BYTES.
  */
 export function coalesceRoomState(roomId: string, frames: readonly Frame[]): Frame[] {
@@ -124,7 +127,14 @@ export function coalesceRoomState(roomId: string, frames: readonly Frame[]): Fra
   const changes: MemberChange[] = [];
   let presenceAt = -1;
   const seen = new Map<string, SeenByMember>();
-  for (const frame of frames) {
+  const lastProfile = new Map<string, number>();
+  frames.forEach((frame, i) => {
+    const person = profileOf(frame);
+    if (person !== undefined) lastProfile.set(person, i);
+  });
+  for (const [i, frame] of frames.entries()) {
+    const person = profileOf(frame);
+    if (person !== undefined && lastProfile.get(person) !== i) continue;
     const state = stateOf(frame);
     if (state?.type === 'presence') {
       if (presenceAt < 0) {
@@ -156,6 +166,19 @@ export function coalesceRoomState(roomId: string, frames: readonly Frame[]): Fra
 }
 
 const stateFrame = (payload: string): Frame => ({ payload, lastSeq: 0, messages: 0 });
+
+/** Whose profile a `profile` frame tells (its member key in the room, else its user); undefined for any other frame. */
+function profileOf(frame: Frame): string | undefined {
+  if (frame.messages > 0 || !frame.payload.startsWith('{"type":"profile"')) return undefined;
+  try {
+    const { authorKey, userId } = JSON.parse(frame.payload) as { authorKey?: unknown; userId?: unknown };
+    if (typeof authorKey === 'string') return `key:${authorKey}`;
+    if (typeof userId === 'string') return `user:${userId}`;
+  } catch {
+    // Not JSON: posted as it came.
+  }
+  return undefined;
+}
 
 /** A presence or seen frame's content; undefined for any other frame (messages are never parsed here). */
 function stateOf(frame: Frame): PresenceFrame | SeenFrame | undefined {

@@ -127,6 +127,32 @@ describe('a cycle’s presence changes and read positions (coalesceRoomState)', 
     ]);
   });
 
+  it("tells a person's profile changes of one cycle once, the last, in its place; other people's stay apart", () => {
+    const profile = (authorKey: string, displayName: string) =>
+      state({
+        type: 'profile',
+        userId: `user:${authorKey}`,
+        displayName,
+        roomId: 'ROOM',
+        authorKey,
+        username: authorKey,
+      });
+    const frames = coalesceRoomState('ROOM', [
+      profile('ana', 'Ana 1'),
+      first as Frame,
+      profile('ben', 'Ben'),
+      profile('ana', 'Ana 2'),
+      second as Frame,
+      profile('ana', 'Ana 3'),
+    ]);
+    expect(bodies(frames)).toEqual([
+      JSON.parse((first as Frame).payload),
+      JSON.parse(profile('ben', 'Ben').payload),
+      JSON.parse((second as Frame).payload),
+      JSON.parse(profile('ana', 'Ana 3').payload),
+    ]);
+  });
+
   it('leaves a lone presence frame as it came', () => {
     const lone = presence('join', 'cat');
     expect(coalesceRoomState('ROOM', [first as Frame, lone])).toEqual([first, lone]);

@@ -18,8 +18,9 @@
  * - broadcasts (functions/broadcast): an admin's announcement to every connection, PutEvents and the rule, then
  *   posted in the fan-out's chunks, each reserving its posts in the posting budget (FanoutPostsPerSecond) and
  *   waiting up to its patience for a second with room, then dropped.
- * - push (functions/push/notify.ts): a message's mention of a person with no live connection sends one Web Push post
- *   to the browser's push service: neither API Gateway's requests nor the posting budget, counted on its own.
+ * - push (functions/push/notify.ts): a message that mentions someone (`mentionShare`) is one the push rule matches
+ *   (featureTraffic.ts); a mentioned person with no live connection (`offlineShare`) gets one Web Push post to the
+ *   browser's push service: neither API Gateway's requests nor the posting budget, counted on its own.
  * - ssm (functions/platform/settings.ts): each new Lambda environment reads the settings document from Parameter
  *   Store (GetParameter, 40/s at standard throughput) on its first invocation, and again each 60 s while it serves.
  * Left out: the sessions' records, the departure machine's execution after a leave, environments of the functions the
@@ -49,7 +50,10 @@ export interface ExtraMix {
   searchRooms: number;
   /** One announcement to every connection per this many seconds across the account (assumption); 0: none. */
   broadcastEverySeconds: number;
-  /** Messages that mention someone, and a mentioned person with no live connection (assumptions). */
+  /**
+   * Messages that mention someone (each one the push rule matches: protocol/push.ts mayPush), and a mentioned person
+   * with no live connection (assumptions).
+   */
   mentionShare: number;
   offlineShare: number;
   /** How long an environment keeps the settings document before reading it again (settings.ts). */
@@ -141,6 +145,7 @@ export class ExtraTraffic {
     private readonly mix: ExtraMix = DEFAULT_EXTRA_MIX,
   ) {
     c.features.onChange = (room, join) => this.changed(room, join);
+    c.features.mayPush = () => this.c.random() < this.mix.mentionShare;
     c.features.onPush = () => this.pushed();
     c.lambdas.onCold = (_fn, at) => this.settingsRead(at);
   }
@@ -298,9 +303,9 @@ export class ExtraTraffic {
     });
   }
 
-  /** A push invocation: a mention of a person with no live connection sends one Web Push post. */
+  /** A push invocation (a message that mentions someone): a mentioned person with no live connection gets one post. */
   private pushed(): void {
-    if (this.c.random() < this.mix.mentionShare * this.mix.offlineShare) this.c.features.add('push', 'posts');
+    if (this.c.random() < this.mix.offlineShare) this.c.features.add('push', 'posts');
   }
 
   /** A new environment's settings read, then one each cache age while the load lasts. */

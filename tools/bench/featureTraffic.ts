@@ -16,8 +16,9 @@
  *   frame: one frame per member per turn, however many changes the turn holds.
  * - words (functions/search/indexing.ts): a room's turn that posted messages puts each message's words, 1 WCU each,
  *   every word a key of its own (`roomId#word`): a word every message holds takes one write per message on its key.
- * - push (functions/push/onMessage.ts): PushOnMessageRule invokes the push function once per `MessageSent`; a message
- *   with no mention, in no direct-message room and no thread, writes nothing.
+ * - push (functions/push/onMessage.ts): PushOnMessageRule matches only a `MessageSent` marked `mayPush` (a mention, a
+ *   direct message, a thread reply: protocol/push.ts mayPush), one invocation of the push function each; any other
+ *   message costs the rule nothing. Which messages may push is the mix's (extraTraffic.ts `mentionShare`).
  * The rest of the chat's traffic (heartbeats and keep-alive pings, a join's and a leave's own writes, history and
  * search reads, broadcasts, push posts, Parameter Store reads) is extraTraffic.ts's, counted on these same rows.
  * Left out: the executions a `Seen` or `Presence` event starts (their posts are counted, the Deliver calls and
@@ -143,6 +144,11 @@ export class FeatureTraffic {
   onChange?: (room: RoomView, join: boolean) => void;
   /** Told of each push function's invocation (extraTraffic.ts: the pushes it sends). */
   onPush?: () => void;
+  /**
+   * Whether a message stored now may push (extraTraffic.ts: it mentions someone); unset, none may: the model's text
+   * holds no `@`, and its rooms are neither direct messages nor threads.
+   */
+  mayPush?: () => boolean;
 
   constructor(
     private readonly ctx: TrafficContext,
@@ -227,8 +233,12 @@ export class FeatureTraffic {
     this.post(feature, at + draw(L.dynamodbItem), room.members - 1, true);
   }
 
-  /** A message stored: PushOnMessageRule's invocation of the push function, which writes nothing for it. */
+  /**
+   * A message stored: PushOnMessageRule invokes the push function only for one that may push (the rule's pattern,
+   * template.yaml `mayPush: [true]`), so the rest cost no rule invocation.
+   */
   pushed(accepted: number): void {
+    if (!this.mayPush?.()) return;
     this.ctx.ruleTarget(accepted, () => {
       this.add('push', 'ruleInvocations');
       this.onPush?.();

@@ -113,9 +113,9 @@ export function sendPath(st: ModelState, visible: (m: QueueMessage) => void): Se
       return;
     }
     const accepted = now + draw(L.eventBridgePutEvents);
-    // The push rule matches every MessageSent: one invocation of its target each (the push itself is not modelled).
-    if (st.features) st.features.pushed(accepted);
-    else st.ruleTarget(accepted, () => {});
+    // The push rule matches only a MessageSent that may push (the features decide which): one invocation of its target
+    // each. A run of messages alone sends none that may (its text has no mention).
+    st.features?.pushed(accepted);
     if (design === 'wake' && !waker) return;
     if (design === 'wake') {
       wakeCounts.byTakes++;
