@@ -96,8 +96,12 @@ export function post(upload, file, progress) {
   });
 }
 
-/** Uploads one image or file: checks what the server would refuse first, asks for the POST, sends it with progress. */
-async function upload(file) {
+/**
+ * Uploads one image or file: checks what the server would refuse first, asks for the POST, sends it with progress.
+ * Every way in (the 📎 picker, a paste, a drop: dropUpload.js) comes through here, so each refuses the same files with
+ * the same words.
+ */
+export async function upload(file) {
   if (!state.chat || state.shownRoom === null || state.shownRoom === 'lobby') {
     toast('Attachments go to a room: create or join one first.', { kind: 'info' });
     return;
