@@ -23,7 +23,6 @@ function bindDropUpload() {
   // is a target while more have been entered than left.
   let inside = 0;
   const target = (on) => {
-    column.classList.toggle('is-drop-target', on);
     zone.hidden = !on;
   };
   column.addEventListener('dragenter', (ev) => {
