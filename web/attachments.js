@@ -1,8 +1,9 @@
 // Attachments (docs/PROTOCOL.md, "Attachments"): an image pasted into the composer, or an image or a file of the
-// allowlist (FILE_TYPES) picked with the 📎 button, is uploaded straight to the attachments bucket with the presigned
-// POST `attach` answers (an XHR, for its upload progress), waits above the composer until the message is sent with
-// it; every message's images show as thumbnails and its files as chips whose link downloads them, each read through
-// presigned GETs (`getattachment`), asked for again once they expire.
+// allowlist (FILE_TYPES) picked with the 📎 button or dropped on the message column (dropUpload.js), is uploaded
+// straight to the attachments bucket with the presigned POST `attach` answers (an XHR, for its upload progress),
+// waits above the composer until the message is sent with it; every message's images show as thumbnails and its
+// files as chips whose link downloads them, each read through presigned GETs (`getattachment`), asked for again once
+// they expire.
 import {
   ATTACHMENT_LIMITS,
   ATTACHMENT_TYPES,
@@ -96,8 +97,12 @@ export function post(upload, file, progress) {
   });
 }
 
-/** Uploads one image or file: checks what the server would refuse first, asks for the POST, sends it with progress. */
-async function upload(file) {
+/**
+ * Uploads one image or file: checks what the server would refuse first, asks for the POST, sends it with progress.
+ * Every way in (the 📎 picker, a paste, a drop: dropUpload.js) comes through here, so each refuses the same files with
+ * the same words.
+ */
+export async function upload(file) {
   if (!state.chat || state.shownRoom === null || state.shownRoom === 'lobby') {
     toast('Attachments go to a room: create or join one first.', { kind: 'info' });
     return;

@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import {
+  browserStage,
+  createRoom,
+  SCREENSHOTS,
+  say,
+  signedInAtIssuer,
+  signInAtIssuer,
+  UI_TIMEOUT_MS,
+} from '../helpers/browserStage';
+
+/**
+ * One person's "Your rooms" in the same order on each of her devices, live (issue 72; docs/DECISIONS.md, "One person,
+ * many devices"): Nora has three rooms on her laptop (1280×800) and her phone (390×844, another browser profile). A
+ * message she writes on the laptop in the room lowest in the list moves that room's row to the top on both devices,
+ * without a reload; one she then writes on the phone in the room now lowest moves that one to the top on both. The
+ * order is the server's, latest activity first by the whole second: each message goes once the clock has passed the
+ * second of everything before it, so it is the latest activity of all and not a tie the room codes decide.
+ */
+jest.setTimeout(240_000);
+
+const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameRateLimit: '100000' });
+
+const myRoom = (page: Page, roomId: string) =>
+  page.locator(`[data-testid="my-room"][data-room-id="${roomId}"]`);
+
+/** The rooms of "Your rooms" as the page lists them, top first. */
+const order = (page: Page): Promise<string[]> =>
+  page
+    .getByTestId('my-room')
+    .evaluateAll((rows) =>
+      rows.map((row) => String((row as unknown as { dataset: { roomId: string } }).dataset.roomId)),
+    );
+
+/** Waits until the page lists exactly `rooms`, in that order, then; fails showing the order it lists. */
+async function listsInOrder(page: Page, rooms: string[]): Promise<void> {
+  await page
+    .waitForFunction(
+      (expected) =>
+        Array.from(
+          (
+            globalThis as unknown as {
+              document: { querySelectorAll(s: string): Iterable<{ dataset: { roomId?: string } }> };
+            }
+          ).document.querySelectorAll('[data-testid="my-room"]'),
+          (row) => row.dataset.roomId,
+        ).join(' ') === expected.join(' '),
+      rooms,
+      { timeout: UI_TIMEOUT_MS },
+    )
+    .catch(async () => expect(await order(page)).toEqual(rooms));
+}
+
+/**
+ * Waits until the machine's clock (the local cloud's too) is in a later second than `since` (epoch ms): whatever the
+ * server stamped before `since` is then older, in whole seconds, than what it stamps next.
+ */
+async function nextSecond(since: number): Promise<void> {
+  while (Math.floor(Date.now() / 1000) <= Math.floor(since / 1000))
+    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** Opens a listed room from "Your rooms" (the phone's sidebar is a drawer: opened first) and waits until it shows. */
+async function openListed(page: Page, roomId: string): Promise<void> {
+  if (!(await myRoom(page, roomId).isVisible())) await page.getByTestId('sidebar-toggle').click();
+  await myRoom(page, roomId).locator('button').click();
+  await page.locator(`[data-testid="room-code"][data-room-id="${roomId}"]`).waitFor({ state: 'attached' });
+}
+
+it('a message in the room lowest in "Your rooms" moves its row to the top on the laptop and the phone alike', async () => {
+  const laptop = await signedInAtIssuer(stage, 'nora');
+  const rooms = [
+    await createRoom(laptop, { name: 'Garden' }),
+    await createRoom(laptop, { name: 'Kitchen' }),
+    await createRoom(laptop, { name: 'Attic' }),
+  ];
+  const phone = await stage.newPage({ width: 390, height: 844 });
+  await signInAtIssuer(stage, phone, 'nora', stage.cloud.httpUrl);
+  for (const page of [laptop, phone])
+    for (const roomId of rooms) await myRoom(page, roomId).waitFor({ state: 'attached' });
+  // Set on each page as it is now: a reload would lose it.
+  for (const page of [laptop, phone])
+    await page.evaluate(() => {
+      (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+  const before = await order(laptop);
+  await listsInOrder(phone, before);
+
+  // On the laptop, Nora writes in the room lowest in the list: it goes to the top of both lists, the others keep theirs.
+  const lowest = String(before.at(-1));
+  await openListed(laptop, lowest);
+  await nextSecond(Date.now());
+  await say(laptop, 'anyone up here?');
+  const afterLaptop = [lowest, ...before.filter((r) => r !== lowest)];
+  await listsInOrder(laptop, afterLaptop);
+  await listsInOrder(phone, afterLaptop);
+
+  // On the phone, she writes in the room now lowest: it goes to the top of both.
+  const next = String(afterLaptop.at(-1));
+  await openListed(phone, next);
+  await nextSecond(Date.now());
+  await say(phone, 'from the phone');
+  const afterPhone = [next, ...afterLaptop.filter((r) => r !== next)];
+  await listsInOrder(phone, afterPhone);
+  await listsInOrder(laptop, afterPhone);
+
+  for (const page of [laptop, phone])
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
+      true,
+    );
+  await laptop.screenshot({ path: join(SCREENSHOTS, 'rooms-order-laptop.png') });
+  // The phone's rooms are in its drawer.
+  await phone.getByTestId('sidebar-toggle').click();
+  await myRoom(phone, next).waitFor();
+  await phone.screenshot({ path: join(SCREENSHOTS, 'rooms-order-phone.png') });
+});
