@@ -14,6 +14,7 @@ import {
   notesOrNone,
   RESYNC_PAUSES_MS,
   RESYNC_ROUND_PAUSES_MS,
+  RESYNC_ROUND_WAITS_S,
   RESYNC_ROUNDS,
   tryResync,
 } from './resyncs';
@@ -34,7 +35,8 @@ import {
  *    - refused for good, or caught in flight (it may yet arrive, so it is never posted twice): noted for a resync.
  * 4. A member still answered 429/5xx on the repost is told at once to fetch what it missed from history: its `resync`
  *    frame alone is posted again a few times (RESYNC_PAUSES_MS). In the repost machine (`rounds`) the tries are
- *    short (RESYNC_ROUND_PAUSES_MS) and the machine runs RESYNC_ROUNDS of them a second apart, so no invocation sits
+ *    short (RESYNC_ROUND_PAUSES_MS) and the machine runs RESYNC_ROUNDS of them, waits growing from a second to half a
+ *    minute between them (RESYNC_ROUND_WAITS_S), so no invocation sits
  *    waiting; elsewhere they run in this invocation. Only a member none of them reach is noted for a resync, which
  *    its next post in the room tells it. So a member refused twice learns within seconds, in a quiet room too.
  *
@@ -77,6 +79,8 @@ export interface PostReport {
   goneIds: string[];
   /** The repost machine's next round of resync tries: each member still unreached and its resync frame's seq. */
   resync?: Record<string, number>;
+  /** Seconds the repost machine waits before that round (RESYNC_ROUND_WAITS_S). */
+  resyncWaitSeconds?: number;
   /** The round `resync` is for. */
   round?: number;
 }
@@ -143,7 +147,13 @@ export async function post(
   // In the repost machine, those left go to its next round instead of a note.
   const deferred = input.rounds !== undefined && left.size > 0 ? left : new Map<string, number>();
   const report = await settle(given, input, targets, outcomes, firstAttempt, told, deferred);
-  if (deferred.size > 0) return { ...report, resync: Object.fromEntries(deferred), round: 1 };
+  if (deferred.size > 0)
+    return {
+      ...report,
+      resync: Object.fromEntries(deferred),
+      round: 1,
+      resyncWaitSeconds: RESYNC_ROUND_WAITS_S[0] as number,
+    };
   return report.retry && input.repostBy === 'bus' ? repostByBus(given, input, report) : report;
 }
 
@@ -180,7 +190,12 @@ async function resyncRound(
   const { left, gone } = await tryResync(given, input.roomId, owed, RESYNC_ROUND_PAUSES_MS, deadline);
   const report: PostReport = { retrying: false, waitSeconds: 1, goneIds: gone };
   if (left.size > 0 && round + 1 < RESYNC_ROUNDS)
-    return { ...report, resync: Object.fromEntries(left), round: round + 1 };
+    return {
+      ...report,
+      resync: Object.fromEntries(left),
+      round: round + 1,
+      resyncWaitSeconds: RESYNC_ROUND_WAITS_S[round] as number,
+    };
   for (const [connectionId, afterSeq] of left)
     await noteAt(given, input.roomId as string, connectionId, afterSeq);
   record({

@@ -34,10 +34,16 @@ export const RESYNC_PAUSES_MS = [200, 200, 300, 300, 400, 400, 500, 500, 600, 60
  */
 export const RESYNC_ROUND_PAUSES_MS = [0, 100];
 /**
- * Rounds of resync tries the repost machine runs, a second apart (statemachines/repost.asl.json): 8 tries in ~3.5 s.
- * Exported for tests: the rounds resyncNow.test.ts expects.
+ * The repost machine's waits, in seconds, before each round of resync tries after the repost's own (round 0), growing
+ * (statemachines/repost.asl.json WaitToResync): with RESYNC_ROUND_PAUSES_MS, 16 tries over about a minute. A member
+ * that the repost and all of them miss is only noted, and learns at the room's next post, which a quiet room may not
+ * have: at a stage answering half its posts 429 that is 1 member in 2^16, where 8 tries in ~3.5 s left 1 in 256. Most
+ * members are told by the first rounds (~6 s); a stage throttled for good gets at most 16 small posts per unreached
+ * member. The machine's 120 s timeout holds the sum (61 s) with room for the invocations.
  */
-export const RESYNC_ROUNDS = 4;
+export const RESYNC_ROUND_WAITS_S = [1, 1, 2, 4, 8, 15, 30];
+/** Rounds of resync tries the repost machine runs: the repost's own and one after each wait. */
+export const RESYNC_ROUNDS = RESYNC_ROUND_WAITS_S.length + 1;
 
 /**
  * Posts a `resync` frame alone to each owed member, trying again after each of `pauses` while some are left (and

@@ -1,5 +1,5 @@
 import { post } from '#deliver/post';
-import { RESYNC_PAUSES_MS, RESYNC_ROUND_PAUSES_MS, RESYNC_ROUNDS } from '#deliver/resyncs';
+import { RESYNC_PAUSES_MS, RESYNC_ROUND_PAUSES_MS } from '#deliver/resyncs';
 import { postStage } from '../helpers/fanoutMachine';
 
 /**
@@ -34,7 +34,7 @@ function stage(refusals: Record<string, number>) {
     postsPerSecond: 1000,
     pause: async (ms) => void pauses.push(ms),
   });
-  return { deps, got, notes, pauses };
+  return { deps, got, notes, pauses, left };
 }
 
 it('tells a member the repost could not reach to resync from the seq before its first missed message, without a note', async () => {
@@ -123,10 +123,12 @@ describe('in the repost machine, the resync tries run in rounds a second apart, 
       rounds: 1,
     });
     expect(one).toMatchObject({ resync: { ann: 3 }, round: 2 });
+    const waits = [repost.resyncWaitSeconds, one.resyncWaitSeconds];
     expect(s.got.bob?.map((p) => JSON.parse(p))).toEqual([{ type: 'resync', roomId: 'ROOM1', afterSeq: 3 }]);
     // The last round notes ann.
     let last = one;
-    while (last.resync)
+    let rounds = 2;
+    while (last.resync) {
       last = await post(s.deps, {
         op: 'post',
         roomId: 'ROOM1',
@@ -134,8 +136,16 @@ describe('in the repost machine, the resync tries run in rounds a second apart, 
         resync: last.resync,
         rounds: last.round,
       });
+      rounds += 1;
+      if (last.resync) waits.push(last.resyncWaitSeconds);
+    }
     expect(last.round).toBeUndefined();
     expect(s.notes).toEqual(['ann']);
-    expect(RESYNC_ROUNDS).toBe(4);
+    // Eight rounds of two tries (16 in all: at half the posts refused, 1 member in 65,536 is left to a note), their
+    // waits growing from a second to half a minute, all within the repost machine's 120 s timeout.
+    expect(rounds).toBe(8);
+    expect(waits).toEqual([1, 1, 2, 4, 8, 15, 30]);
+    // The repost of the frames, then 16 resync frames: every one refused.
+    expect(1000 - (s.left.ann ?? 0)).toBe(17);
   });
 });
