@@ -38,13 +38,28 @@ async function moderate(page: Page, name: string, item: string): Promise<void> {
 const linesOf = (page: Page, name: string) =>
   page.getByTestId('message-list').getByTestId('system-line').filter({ hasText: name });
 
-/** Whether the element is whole inside the window (nothing of it cut off at the right or bottom). */
-const inWindow = (item: Locator) =>
-  item.evaluate((el) => {
-    const r = el.getBoundingClientRect();
-    const w = globalThis as unknown as { innerWidth: number; innerHeight: number };
-    return r.width > 0 && r.left >= 0 && r.top >= 0 && r.right <= w.innerWidth && r.bottom <= w.innerHeight;
-  });
+/**
+ * Whether the element is whole inside the window (nothing of it cut off at the right or bottom) once the page has
+ * settled: the panel is drawn again as each read of the room's `modlog` comes back, so the geometry is read until it
+ * holds (or the UI timeout passes), not at one instant. On failure the last geometry read is logged.
+ */
+async function inWindow(item: Locator): Promise<boolean> {
+  const giveUpAt = Date.now() + UI_TIMEOUT_MS;
+  for (;;) {
+    const seen = await item.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const w = globalThis as unknown as { innerWidth: number; innerHeight: number };
+      const whole = r.width > 0 && r.left >= 0 && r.top >= 0 && r.right <= w.innerWidth && r.bottom <= w.innerHeight;
+      return { whole, rect: JSON.stringify(r), window: [w.innerWidth, w.innerHeight] };
+    });
+    if (seen.whole) return true;
+    if (Date.now() > giveUpAt) {
+      console.log('not whole in the window', seen);
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 /** Whether the row's name is shown whole: its text no wider than the name's column (not cut off with an ellipsis). */
 const nameFits = (row: Locator) =>
