@@ -37,7 +37,7 @@ export const RESYNC_ROUND_PAUSES_MS = [0, 100];
  * The repost machine's waits, in seconds, before each round of resync tries after the repost's own (round 0), growing
  * (statemachines/repost.asl.json WaitToResync): with RESYNC_ROUND_PAUSES_MS, 16 tries over about a minute. A member
  * that the repost and all of them miss is only noted, and learns at the room's next post, which a quiet room may not
- * have: at a stage answering half its posts 429 that is 1 member in 2^16, where 8 tries in ~3.5 s left 1 in 256. Most
+ * have: at a stage answering half its posts 429 that is 1 member in 2^16 (8 tries would leave 1 in 256). Most
  * members are told by the first rounds (~6 s); a stage throttled for good gets at most 16 small posts per unreached
  * member. The machine's 120 s timeout holds the sum (61 s) with room for the invocations.
  */
