@@ -49,7 +49,8 @@ async function inWindow(item: Locator): Promise<boolean> {
     const seen = await item.evaluate((el) => {
       const r = el.getBoundingClientRect();
       const w = globalThis as unknown as { innerWidth: number; innerHeight: number };
-      const whole = r.width > 0 && r.left >= 0 && r.top >= 0 && r.right <= w.innerWidth && r.bottom <= w.innerHeight;
+      const whole =
+        r.width > 0 && r.left >= 0 && r.top >= 0 && r.right <= w.innerWidth && r.bottom <= w.innerHeight;
       return { whole, rect: JSON.stringify(r), window: [w.innerWidth, w.innerHeight] };
     });
     if (seen.whole) return true;
