@@ -39,6 +39,8 @@ describe('the fan-out model on AWS', () => {
     const wake = run({ design: 'wake', scenario: busyStack });
     expect(wake.refusals).toEqual({
       routeSends: 0,
+      personSends: 0,
+      connectionSends: 0,
       apiGatewaySends: 0,
       lambdaSends: 0,
       apiGatewayPosts: 0,

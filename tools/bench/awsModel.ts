@@ -22,7 +22,8 @@
  * What one message meets, in order (each a latency draw; the quota that may refuse it in brackets):
  *   send: API Gateway's request [sendmessage's route throttle, one token bucket for every client (routeThrottles.ts);
  *   account requests/s] →
- *   the messages function's invoke [Lambda concurrency and scaling; a cold start's init] → UpdateItem seq on the
+ *   the messages function's invoke [Lambda concurrency and scaling; a cold start's init] → the sender's buckets
+ *   [PersonSendRateLimit across its connections, SendRateLimit on its connection: sendLimits.ts] → UpdateItem seq on the
  *   room's item, which marks the room awake [WCU/s per key and per table] → PutItem of the clientMsgId claim [per
  *   table] → PutItem of the message in the room's partition [per key and per table] → PutEvents [requests/s in the
  *   Region] → the push rule's invocation and (`queue`: every event; `wake`: a waker's RoomWake) EventBridge to the

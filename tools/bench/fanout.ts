@@ -31,6 +31,8 @@ import { memoryOf, startChildCloud } from './childCloud';
 import { runHotRoom } from './hotRoom';
 import { Members, now, pool } from './members';
 import {
+  ceilingNote,
+  ceilingSettings,
   compareWithTwin,
   deployedDesign,
   featureTable,
@@ -398,15 +400,16 @@ function runModelBench(opts: Options) {
         opts.room ?? 100,
         profile,
         opts.seed,
-        settings,
+        ceilingSettings(settings),
         opts.seconds,
         opts.warmSeconds,
       );
-      if (opts.json) process.stdout.write(`${JSON.stringify({ scenario: 'ceiling', ...c })}\n`);
+      const note = ceilingNote(settings, c.members);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ scenario: 'ceiling', ...c, note })}\n`);
       else
         process.stdout.write(
           `\nceiling, ${design}, one room of ${c.members}: ${c.ceilingPerSecond} messages/s ` +
-            `(p99 ≤ 1 s, backlog within a second's sends, nothing refused or lost)\n` +
+            `(p99 ≤ 1 s, backlog within a second's sends, nothing refused or lost; ${note})\n` +
             c.steps
               .map(
                 (s) =>

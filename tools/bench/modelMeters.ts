@@ -1,6 +1,6 @@
 /**
  * The quotas one run of the model (tools/bench/awsModel.ts) meets, each a meter (tools/bench/quotas.ts): the route
- * buckets, the account's API Gateway requests, EventBridge's PutEvents and rule invocations, the FIFO queue's calls
+ * buckets, each sender's send limits, the account's API Gateway requests, EventBridge's PutEvents and rule invocations, the FIFO queue's calls
  * (per queue and per group), Pipes' executions at once, the posting budget, DynamoDB's write units per key and per
  * table, its read units per key and per table, and SSM's GetParameter calls a second; and the run's use of each, in the
  * order a row reports them.
@@ -10,6 +10,7 @@ import type { LambdaQuotas } from './lambdaConcurrency';
 import type { ModelSettings } from './modelSettings';
 import { Gauge, type Meter, PerSecond, type QuotaUse, quotaUse } from './quotas';
 import { RouteBuckets } from './routeThrottles';
+import { SenderLimits } from './sendLimits';
 import { entry } from './simulation';
 
 /** A run's mean rates a second over its measured seconds (ModelMeters.rates). */
@@ -25,6 +26,8 @@ export interface MeanRates {
 
 export class ModelMeters {
   readonly routes: RouteBuckets;
+  /** Each sender's PersonSendRateLimit and SendRateLimit buckets (sendLimits.ts). */
+  readonly senders: SenderLimits;
   readonly apiGateway: PerSecond;
   readonly putEvents: PerSecond;
   readonly ruleInvocations: PerSecond;
@@ -52,6 +55,7 @@ export class ModelMeters {
       { ...s.routes, ...(s.sendRoute && { sendmessage: s.sendRoute }) },
       s.defaultRoute,
     );
+    this.senders = new SenderLimits(s.sendLimits);
     this.apiGateway = new PerSecond(q.apiGatewayRequestsPerSecond.value);
     this.putEvents = new PerSecond(q.eventBridgePutEventsPerSecond.value);
     this.ruleInvocations = new PerSecond(q.eventBridgeRuleInvocationsPerSecond.value);
@@ -108,6 +112,7 @@ export class ModelMeters {
     const q = this.quotas;
     return [
       ...this.routes.uses(from),
+      ...this.senders.uses(from),
       quotaUse('API Gateway requests/s (account)', this.apiGateway.limit, [this.apiGateway], from),
       quotaUse('EventBridge PutEvents/s', this.putEvents.limit, [this.putEvents], from),
       quotaUse('EventBridge rule invocations/s', this.ruleInvocations.limit, [this.ruleInvocations], from),

@@ -13,6 +13,9 @@ export type { Design };
 export interface Refusals {
   /** `sendmessage` frames the route's throttle refused (429): the sender's to retry, not sent. */
   routeSends: number;
+  /** Sends refused `RATE_LIMITED` by the sender's PersonSendRateLimit, and by its connection's SendRateLimit alone. */
+  personSends: number;
+  connectionSends: number;
   /** `sendmessage` frames the account's requests a second refused (429): the sender's to retry, not sent. */
   apiGatewaySends: number;
   /** `sendmessage` invocations Lambda throttled (account or reserved concurrency, scaling rate): the sender's error. */

@@ -9,18 +9,47 @@ import { type Design, type ModelResult, type ModelSettings, runModel, type Scena
 import { ownersTable } from './ownerActions';
 import { presenceTable } from './presence';
 import { describeBinding } from './quotas';
+import { describeSendLimits, SEND_LIMIT_SETTINGS, sustainedPerSender } from './sendLimits';
 import { describeOverrides, type StackLimits, stackLimits } from './stackLimits';
 
 const ROOT = resolve(__dirname, '..', '..');
 
-/** The loads the product is held to (docs/DECISIONS.md, "The fan-out at AWS's scale"), and the twin's check. */
+/**
+ * The loads the product is held to (docs/DECISIONS.md, "The fan-out at AWS's scale"), and the twin's check. Every
+ * member of a room sends, each on one connection, each message's sender drawn at random: a sender sends rate ÷
+ * members a second, against its PersonSendRateLimit and SendRateLimit (sendLimits.ts; shipped, 10 per 10 s each: 1 a
+ * second sustained, bursts of 10). So as shipped a room of 100 at 100/s has each member at its limit, at 300/s each
+ * member at 3 a second (two sends in three refused), 1,000 rooms of 2 at 2.5/s each member at 1.25 a second: the
+ * rows show what AWS would refuse; the fan-out's own ceiling is searched with the limits lifted (ceilingSettings).
+ */
 export const SCENARIOS: Record<string, Scenario> = {
-  'room-100-at-100': { name: 'room-100-at-100', rooms: 1, members: 100, rate: 100, seconds: 10 },
-  'room-100-at-300': { name: 'room-100-at-300', rooms: 1, members: 100, rate: 300, seconds: 10 },
-  'rooms-1000-of-2': { name: 'rooms-1000-of-2', rooms: 1000, members: 2, rate: 2.5, seconds: 10 },
-  'room-1000-at-50': { name: 'room-1000-at-50', rooms: 1, members: 1000, rate: 50, seconds: 10 },
-  /** The hot room the twin runs for `--check`: 20 members, 10 messages/s, 100 messages. */
-  twin: { name: 'twin', rooms: 1, members: 20, rate: 10, seconds: 10, messages: 100 },
+  'room-100-at-100': {
+    name: 'room-100-at-100',
+    rooms: 1,
+    members: 100,
+    senders: 100,
+    rate: 100,
+    seconds: 10,
+  },
+  'room-100-at-300': {
+    name: 'room-100-at-300',
+    rooms: 1,
+    members: 100,
+    senders: 100,
+    rate: 300,
+    seconds: 10,
+  },
+  'rooms-1000-of-2': { name: 'rooms-1000-of-2', rooms: 1000, members: 2, senders: 2, rate: 2.5, seconds: 10 },
+  'room-1000-at-50': {
+    name: 'room-1000-at-50',
+    rooms: 1,
+    members: 1000,
+    senders: 1000,
+    rate: 50,
+    seconds: 10,
+  },
+  /** The hot room the twin runs for `--check`: 20 members taking turns, 10 messages/s, 100 messages. */
+  twin: { name: 'twin', rooms: 1, members: 20, senders: 20, rate: 10, seconds: 10, messages: 100 },
 };
 /** The scenario names `--model` takes besides SCENARIOS. */
 export const MODEL_CHOICES = [
@@ -96,6 +125,9 @@ export function notClean(r: ModelResult): string {
   if (r.backlogAtSendEnd > Math.max(10, r.offeredPerSecond)) why.push(`backlog ${r.backlogAtSendEnd}`);
   if (r.outcomes.busySends > 0) why.push(`${r.outcomes.busySends} sends BUSY`);
   if (r.refusals.routeSends > 0) why.push(`${r.refusals.routeSends} sends refused by the route`);
+  if (r.refusals.personSends > 0) why.push(`${r.refusals.personSends} sends refused by PersonSendRateLimit`);
+  if (r.refusals.connectionSends > 0)
+    why.push(`${r.refusals.connectionSends} sends refused by SendRateLimit`);
   if (r.refusals.apiGatewaySends > 0) why.push(`${r.refusals.apiGatewaySends} sends refused`);
   if (r.refusals.lambdaSends > 0) why.push(`${r.refusals.lambdaSends} sends throttled by Lambda`);
   if (r.missing > 0) why.push(`${r.missing} receipts missing`);
@@ -173,13 +205,19 @@ export function searchCeiling(
   return { design, members, ceilingPerSecond: good, steps };
 }
 
+/** The refusals a row names by the setting that refuses them, not by their counter. */
+const REFUSAL_NAMES: Record<string, string> = {
+  personSends: 'sends (PersonSendRateLimit)',
+  connectionSends: 'sends (SendRateLimit)',
+};
+
 /** Every refusal of a run, by kind (`0` when none). */
 export function refusedOf(r: ModelResult): string {
   const routes = Object.entries(r.routeRefusals ?? {}).filter(([route]) => route !== 'sendmessage');
   return (
     [...Object.entries(r.refusals), ...routes.map(([route, n]) => [`${route} route`, n] as const)]
       .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${n} ${k}`)
+      .map(([k, n]) => `${n} ${REFUSAL_NAMES[k] ?? k}`)
       .join(', ') || '0'
   );
 }
@@ -323,6 +361,55 @@ export function featureTable(rows: ModelResult[], seconds: number): string {
   return [fmt([...head, 'events']), ...lines.map(fmt)].join('\n');
 }
 
+/** The send limits' settings (sendLimits.ts): a larger limit or a shorter window lifts, 0 turns a limit off. */
+const SEND_LIMIT_WINDOWS = new Set(['SendRateWindowSeconds', 'PersonRateWindowSeconds']);
+
+/**
+ * The send limits the run applies to each sender, and a line naming each the run overrides (`SendRateLimit=10000
+ * (shipped 10: lifted)`), so a figure of lifted limits is never read as the stack's as shipped.
+ */
+export function describeSendLimitLines(limits: StackLimits): string {
+  const sendLimits = limits.settings.sendLimits;
+  const perSender = sustainedPerSender(sendLimits);
+  const changed = limits.overrides
+    .filter((o) => (SEND_LIMIT_SETTINGS as readonly string[]).includes(o.name))
+    .map((o) => {
+      const lifts = SEND_LIMIT_WINDOWS.has(o.name)
+        ? Number(o.value) < Number(o.shipped)
+        : Number(o.value) > Number(o.shipped);
+      const how =
+        !SEND_LIMIT_WINDOWS.has(o.name) && Number(o.value) === 0 ? 'off' : lifts ? 'lifted' : 'lowered';
+      return `${o.name}=${o.value} (shipped ${o.shipped}: ${how})`;
+    });
+  return (
+    `send limits of each sender (runtime settings, the settings schema's defaults): ${describeSendLimits(sendLimits)}` +
+    (Number.isFinite(perSender)
+      ? `: ${Math.round(perSender * 100) / 100} msg/s a sender sustained\n`
+      : '\n') +
+    `send limits overridden by this run: ${changed.join(', ') || 'none, as the settings schema ships them'}`
+  );
+}
+
+/**
+ * The ceiling search's settings: the fan-out's ceiling is what one room's messages cost the stack, so the senders'
+ * limits are lifted for it (a room of `members` as shipped sends at most members × a sender's sustained rate, told
+ * beside it by ceilingNote).
+ */
+export function ceilingSettings(settings: Partial<ModelSettings>): Partial<ModelSettings> {
+  const { sendLimits: _lifted, ...rest } = settings;
+  return rest;
+}
+
+/** What the ceiling's figure leaves out: the senders' limits it lifted, and the room's rate under them. */
+export function ceilingNote(settings: Partial<ModelSettings>, members: number): string {
+  const perSender = sustainedPerSender(settings.sendLimits);
+  if (!Number.isFinite(perSender)) return 'the senders unlimited in this run';
+  return (
+    `the senders' limits lifted for the search (${describeSendLimits(settings.sendLimits)}); under them a room of ` +
+    `${members} sends at most ${Math.round(members * perSender)} messages/s sustained (${Math.round(perSender * 100) / 100} a member)`
+  );
+}
+
 /** The model's first line: its profile and seed, the stack's limits it follows and what the run overrides. */
 export function modelHeader(
   profile: AwsProfile,
@@ -331,7 +418,8 @@ export function modelHeader(
   limits: StackLimits,
   warmupSeconds = 0,
 ): string {
-  const { sendRoute, routes, defaultRoute, lambdaInit, reservedConcurrency, ...fanout } = limits.settings;
+  const { sendRoute, routes, defaultRoute, lambdaInit, reservedConcurrency, sendLimits, ...fanout } =
+    limits.settings;
   const init = ['MessagesFunction', 'DeliverFunction']
     .map((fn) => `${fn} ${lambdaInit?.[fn]?.p50 ?? '–'} ms`)
     .join(', ');
@@ -340,6 +428,7 @@ export function modelHeader(
     `model of the fan-out on AWS: profile ${profile.name}, seed ${seed}, ${seconds} s of sending per load measured ` +
     `after ${warmupSeconds} s of the same load\n` +
     `${describeRouteThrottles(limits)}\n` +
+    `${describeSendLimitLines(limits)}\n` +
     `stack limits from template.yaml: reserved concurrency ${reserved.join(', ') || 'none'}, fan-out ${JSON.stringify(fanout)}\n` +
     `cold start init p50 from the dist/ bundles: ${init}\n` +
     `overrides: ${describeOverrides(limits.overrides)}`

@@ -1,6 +1,6 @@
 /**
  * The model's send path (tools/bench/awsModel.ts): a `sendmessage` frame through its route's bucket and the
- * account's requests, the messages function's invoke, the seq's take on the room's item (`wake`: which marks the room
+ * account's requests, the messages function's invoke and its sender's send limits (sendLimits.ts), the seq's take on the room's item (`wake`: which marks the room
  * awake), the clientMsgId's claim, the message's put, PutEvents, and the rule's SendMessage to the queue with
  * EventBridge's retries; a message made visible is handed to the queue and pipe (`visible`).
  */
@@ -27,6 +27,17 @@ export function sendPath(st: ModelState, visible: (m: QueueMessage) => void): Se
   const { design } = run;
   const { routes, apiGateway, putEvents, queueCalls } = meters;
 
+  /**
+   * The send's sender (a person of the room's `senders`, each message's drawn at random, so each sends rate ÷ senders
+   * a second) and its connection (one of its `connectionsPerSender`, drawn the same way), as bucket keys.
+   */
+  const senders = run.scenario.senders ?? run.scenario.members;
+  const connections = run.scenario.connectionsPerSender ?? 1;
+  const senderOf = (room: Room): [string, string] => {
+    const person = `${room.id}#${Math.floor(st.senderRandom() * senders)}`;
+    return [person, `${person}#${Math.floor(st.senderRandom() * connections)}`];
+  };
+
   const send = (room: Room, at: number) => {
     st.features?.typed(room);
     st.extra?.typed(room);
@@ -42,6 +53,14 @@ export function sendPath(st: ModelState, visible: (m: QueueMessage) => void): Se
     const invocation = lambdas.invoke('MessagesFunction', at);
     if (!invocation) {
       refusals.lambdaSends++;
+      return;
+    }
+    // The sender's buckets, taken beside its first reads (messages/sending.ts readFirst): a send past its person's or
+    // its connection's limit is RATE_LIMITED, its environment held for the token writes alone.
+    const limited = meters.senders.take(...senderOf(room), at);
+    if (limited) {
+      refusals[limited === 'person' ? 'personSends' : 'connectionSends']++;
+      invocation.end(invocation.startsAt + L.dynamodbItem.p50);
       return;
     }
     // Its run is the take, the claim, the store and PutEvents, drawn below; its environment is held for their p50s.

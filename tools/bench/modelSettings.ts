@@ -15,6 +15,7 @@ import type { ExtraMix } from './extraTraffic';
 import type { TrafficMix } from './featureTraffic';
 import type { LambdaQuotas } from './lambdaConcurrency';
 import type { RouteThrottle } from './routeThrottles';
+import type { SendLimits } from './sendLimits';
 
 /** The fan-out's two designs the model compares (awsModel.ts). */
 export type Design = 'queue' | 'wake';
@@ -78,6 +79,11 @@ export interface ModelSettings {
    */
   routes?: Record<string, RouteThrottle>;
   defaultRoute?: RouteThrottle;
+  /**
+   * Each sender's send limits (runtime settings SendRateLimit per connection, PersonSendRateLimit per person:
+   * sendLimits.ts). None: no sender is limited (stackLimits.ts reads the settings schema's defaults).
+   */
+  sendLimits?: SendLimits;
   /** A cold start's init by function logical id, from its bundle (stackLimits.ts, lambdaConcurrency.ts). */
   lambdaInit?: Record<string, Latency>;
   /** Reserved concurrency by function logical id (template: ReservedConcurrentExecutions). */
@@ -113,13 +119,21 @@ export const DEFAULT_SETTINGS: ModelSettings = {
   budgetPatienceMs: RESERVE_PATIENCE_MS,
 };
 
-/** One load: `rooms` rooms of `members` members, each room's members sending `rate` messages/s between them. */
+/**
+ * One load: `rooms` rooms of `members` members, each room's `senders` sending `rate` messages/s between them: each
+ * message from a sender drawn at random, so each sender sends rate ÷ senders a second (sendLimits.ts holds each to
+ * its person's and its connection's limit).
+ */
 export interface Scenario {
   name: string;
   rooms: number;
   members: number;
   /** Messages per second per room (a Poisson stream). */
   rate: number;
+  /** The room's members who send (distinct people), every member when absent. */
+  senders?: number;
+  /** Each sender's connections its sends are spread over (tabs, devices): 1 when absent. */
+  connectionsPerSender?: number;
   /** Seconds of sending; the run then drains for up to `drainSeconds` more. */
   seconds: number;
   /** This many messages per room, however long they take (the twin's hot room sends a count); `seconds` then only

@@ -20,6 +20,8 @@ const SDK_RETRY_BASE_MS = 100;
 /** The features' draws, and the rest of the traffic's: streams of their own (the run's seed plus these). */
 const FEATURE_SEED = 7919;
 const EXTRA_SEED = 104_729;
+/** Which member sends each message: a stream of its own, so the messages' draws are the same whoever sends. */
+const SENDER_SEED = 15_485_863;
 /** Items by key prefix, and their table (the model's keys: the model's parts and featureTraffic.ts). */
 const TABLE_BY_PREFIX: readonly (readonly [string, string])[] = [
   ['rooms#', 'RoomsTable'],
@@ -64,6 +66,8 @@ export interface ModelState {
   s: ModelSettings;
   L: ModelRun['profile']['latency'];
   random: () => number;
+  /** The draw of each message's sender and connection (modelSendPath.ts). */
+  senderRandom: () => number;
   draw: (latency: Latency) => number;
   /** A Step Functions state transition's latency. */
   transition: () => number;
@@ -130,6 +134,7 @@ export function setUpModel(run: ModelRun): ModelState {
     s,
     L,
     random,
+    senderRandom: seededRandom(run.seed + SENDER_SEED),
     draw,
     transition: () => draw(L.stepFunctionsTransition),
     clock,
@@ -151,6 +156,8 @@ export function setUpModel(run: ModelRun): ModelState {
     ),
     refusals: {
       routeSends: 0,
+      personSends: 0,
+      connectionSends: 0,
       apiGatewaySends: 0,
       lambdaSends: 0,
       apiGatewayPosts: 0,

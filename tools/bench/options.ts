@@ -21,7 +21,9 @@ Usage: npm run bench -- [options]
   --join MODE            room: createroom + joinroom; lobby: stay in the lobby (a fresh cloud per room, so the
                          lobby holds exactly the N members); auto (default): room up to 100 members, lobby above
   --parameter Key=Value  template parameter or setting for the cloud, repeatable (e.g. FanoutChunkSize=50); with
-                         --model, a deploy-time constant (e.g. SendMessageThrottlingRateLimit=500), named in the output
+                         --model, a deploy-time constant (e.g. SendMessageThrottlingRateLimit=500), FanoutPostsPerSecond
+                         or a send limit (SendRateLimit, SendRateWindowSeconds, PersonSendRateLimit,
+                         PersonRateWindowSeconds), each named in the output
   --sweep                FanoutChunkSize x FanoutMaxConcurrency at room 1,000 (20 ms latency unless given)
   --profile DIR          run the cloud with --cpu-prof, profiles written to DIR
   --hot-room             the hot-room scenario: members send --rate messages/s between them (default room 100,
@@ -42,14 +44,16 @@ Usage: npm run bench -- [options]
                          latency drawn from AWS's, --api-latency-ms then unused unless given); with --model or
                          --check, the profile the model draws from (default aws)
   --model SCENARIO       no cloud: the model of the fan-out on AWS (tools/bench/awsModel.ts), a discrete-event
-                         simulation drawing each hop's latency from the profile and enforcing its quotas. SCENARIO:
+                         simulation drawing each hop's latency from the profile and enforcing its quotas and each
+                         sender's send limits (every member sends, each message's sender drawn at random). SCENARIO:
                            room-100-at-100   one room of 100 members at 100 messages/s
                            room-100-at-300   one room of 100 members at 300 messages/s
                            rooms-1000-of-2   1,000 rooms of 2 members at 2.5 messages/s each
                            room-1000-at-50   one room of 1,000 members at 50 messages/s
                            twin              one room of 20 at 10 messages/s, 100 messages (the --check load)
                            ceiling           the highest rate one room (--room, default 100) holds: p99 ≤ 1 s,
-                                             backlog within a second's sends, nothing refused or lost
+                                             backlog within a second's sends, nothing refused or lost; the
+                                             senders' limits lifted, the room's rate under them printed beside
                            custom            --rooms K rooms of --room N members at --rate R messages/s each
                            presence          one room's presence turn by turn (tools/bench/presence.ts): 5,000
                                              joins in 60 s, and a storm of 20,000 reconnects at 500/s; a queue

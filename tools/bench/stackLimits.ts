@@ -1,7 +1,8 @@
 /**
  * The stack's own limits, as template.yaml deploys them, for the model (tools/bench/awsModel.ts): the stage's route
  * throttles (DefaultRouteSettings and each route's RouteSettings), each function's reserved concurrency, the pipe's
- * batch, the rule's retries and the fan-out's chunk and page sizes. Read through the local cloud's own template
+ * batch, the rule's retries and the fan-out's chunk and page sizes; beside them a sender's send limits, the settings
+ * schema's defaults (sendLimits.ts). Read through the local cloud's own template
  * reader (tools/infra/template.ts), so the twin and the model read one source; a deploy-time constant given on the
  * command line (`--parameter Name=Value`) is applied as a deploy would, and listed, so a run says what it changed.
  */
@@ -13,12 +14,13 @@ import { loadTemplate, readTemplateFile } from '../infra/template';
 import type { ModelSettings } from './awsModel';
 import { initLatencyFor } from './lambdaConcurrency';
 import type { RouteThrottle } from './routeThrottles';
+import { SEND_LIMIT_SETTINGS, type SendLimitSetting, sendLimitsOf } from './sendLimits';
 
 export type { RouteThrottle } from './routeThrottles';
 
 const ROOT = resolve(__dirname, '..', '..');
 
-/** A deploy-time constant (or the posting budget) the run changed from its value as shipped. */
+/** A deploy-time constant (or the posting budget, or a send limit) the run changed from its value as shipped. */
 export interface Override {
   name: string;
   value: string;
@@ -39,9 +41,10 @@ export interface StackLimits {
 }
 
 /**
- * The template's limits with `changes` (deploy-time constants by name, and the runtime setting FanoutPostsPerSecond,
- * the posting budget, whose default is the settings schema's) applied. Any other name is refused: the model follows
- * no template parameter and no other runtime setting.
+ * The template's limits with `changes` (deploy-time constants by name; the runtime settings FanoutPostsPerSecond, the
+ * posting budget, and the send limits SendRateLimit, SendRateWindowSeconds, PersonSendRateLimit and
+ * PersonRateWindowSeconds, whose defaults are the settings schema's) applied. Any other name is refused: the model
+ * follows no template parameter and no other runtime setting.
  */
 export function stackLimits(
   changes: Record<string, string> = {},
@@ -51,11 +54,18 @@ export function stackLimits(
   const known = deployConstants(file.raw);
   const { constants, parameters, settings: runtime } = partitionOverrides(file.raw, changes);
   const { FanoutPostsPerSecond: postsPerSecond, ...others } = runtime;
-  const notConstants = [...Object.keys(parameters), ...Object.keys(others)];
+  const sendSettings = Object.fromEntries(
+    Object.entries(others).filter(([name]) => (SEND_LIMIT_SETTINGS as readonly string[]).includes(name)),
+  ) as Partial<Record<SendLimitSetting, string>>;
+  const notConstants = [
+    ...Object.keys(parameters),
+    ...Object.keys(others).filter((name) => !(name in sendSettings)),
+  ];
   if (notConstants.length > 0)
     throw new Error(
-      `the model takes deploy-time constants of Mappings.Deploy.Settings and FanoutPostsPerSecond only, not ${notConstants.join(', ')}`,
+      `the model takes deploy-time constants of Mappings.Deploy.Settings, FanoutPostsPerSecond and the send limits (${SEND_LIMIT_SETTINGS.join(', ')}) only, not ${notConstants.join(', ')}`,
     );
+  const sendLimits = sendLimitsOf(sendSettings);
   const budget = SETTINGS.FanoutPostsPerSecond;
   if (
     postsPerSecond !== undefined &&
@@ -110,6 +120,7 @@ export function stackLimits(
   settings.routes = routes;
   if (defaultRoute) settings.defaultRoute = defaultRoute;
   settings.postsPerSecond = Number(postsPerSecond ?? budget.default);
+  settings.sendLimits = sendLimits;
   settings.reservedConcurrency = reservedConcurrency;
   settings.lambdaInit = Object.fromEntries(
     Object.entries(bundleSizes(template.functions().map((fn) => fn.logicalId))).map(([fn, bytes]) => [
@@ -129,6 +140,13 @@ export function stackLimits(
       ...(postsPerSecond !== undefined && Number(postsPerSecond) !== budget.default
         ? [{ name: 'FanoutPostsPerSecond', value: postsPerSecond, shipped: String(budget.default) }]
         : []),
+      ...Object.entries(sendSettings)
+        .filter(([name, value]) => Number(value) !== SETTINGS[name as SendLimitSetting].default)
+        .map(([name, value]) => ({
+          name,
+          value: value as string,
+          shipped: String(SETTINGS[name as SendLimitSetting].default),
+        })),
     ],
   };
 }
