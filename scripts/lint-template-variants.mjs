@@ -25,7 +25,7 @@ const VARIANTS = [
   { AuthMode: 'cognito', CognitoUserPoolId: 'eu-west-1_AbC123', CognitoUserPoolClientId: 'abc123' },
   { AuthMode: 'oidc', OidcIssuer: 'https://id.example.com', OidcAudience: 'roomcast' },
   { AuthMode: 'oidc', OidcIssuer: 'https://id.example.com', OidcAudience: 'roomcast', HostWebChat: 'false' },
-  { constants: { DeliverReservedConcurrency: '5', FanoutLogLevel: 'ALL' } },
+  { constants: { DeliverReservedConcurrency: '5', MessagesReservedConcurrency: '5', FanoutLogLevel: 'ALL' } },
 ];
 
 /** The template with `Default:` of each named parameter replaced (every parameter here has a Default line). */

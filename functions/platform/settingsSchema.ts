@@ -234,6 +234,7 @@ export const DEPLOY_CONSTANTS = {
     deployTime: true,
   },
   DeliverReservedConcurrency: constant(0, 1000, 'reserved concurrency of Deliver; 0 = none'),
+  MessagesReservedConcurrency: constant(0, 1000, 'reserved concurrency of the messages function; 0 = none'),
   MessageRetentionDays: constant(1, 999_999, 'days a message and its attachments are kept'),
   RouteThrottlingRateLimit: constant(1, 999_999, "the stage's steady requests per second per route"),
   RouteThrottlingBurstLimit: constant(1, 999_999, "the stage's burst per route"),

@@ -1,6 +1,6 @@
 import { runModel, type Scenario } from '../../tools/bench/awsModel';
-import { initLatencyFor, LAMBDA_QUOTAS } from '../../tools/bench/lambdaConcurrency';
-import { notClean } from '../../tools/bench/modelRuns';
+import { initLatencyFor, LAMBDA_QUOTAS, reservationFor } from '../../tools/bench/lambdaConcurrency';
+import { concurrencyLines, notClean } from '../../tools/bench/modelRuns';
 import { profileInRegion } from '../../tools/bench/regions';
 import { stackLimits } from '../../tools/bench/stackLimits';
 import { AWS } from '../../tools/local/awsProfile';
@@ -78,6 +78,52 @@ describe('Lambda', () => {
       scaleEnvironments: 1_000,
       scaleWindowMs: 10_000,
     });
+  });
+});
+
+describe('reserved concurrency (docs/DECISIONS.md, "Reserved concurrency of Deliver and Messages")', () => {
+  const busy: Scenario = { name: 'busy', rooms: 20, members: 2, rate: 15, seconds: 4 };
+  const withReserved = (reservedConcurrency: Record<string, number>) =>
+    runModel({
+      design: 'wake',
+      scenario: busy,
+      profile: AWS,
+      seed: 3,
+      warmupSeconds: 2,
+      settings: { reservedConcurrency },
+    });
+
+  it("reads both functions' reservations from the template's constants, none as shipped", () => {
+    expect(stackLimits().reservedConcurrency).toEqual({});
+    const limits = stackLimits({ MessagesReservedConcurrency: '250', DeliverReservedConcurrency: '300' });
+    expect(limits.reservedConcurrency).toEqual({ MessagesFunction: 250, DeliverFunction: 300 });
+    expect(limits.settings.reservedConcurrency).toEqual({ MessagesFunction: 250, DeliverFunction: 300 });
+  });
+
+  it('holds the load at the reservation it prints for the messages function, and throttles sends below it', () => {
+    const open = withReserved({});
+    const peak = open.lambdaPeaks.MessagesFunction ?? 0;
+    expect(peak).toBeGreaterThan(1);
+    expect(open.lambdaPeaks.DeliverFunction).toBeGreaterThan(0);
+    expect(concurrencyLines([open])).toContain(
+      `MessagesFunction peak ${peak} (reserve ≥ ${reservationFor(peak)})`,
+    );
+    const reserved = withReserved({ MessagesFunction: reservationFor(peak) });
+    expect(reserved.refusals.lambdaSends).toBe(0);
+    expect(reserved.sent).toBe(open.sent);
+    const short = withReserved({ MessagesFunction: 1 });
+    expect(short.refusals.lambdaSends).toBeGreaterThan(0);
+    expect(notClean(short)).toContain('sends throttled by Lambda');
+  });
+
+  it("keeps sends whole when Deliver's reservation throttles Deliver: the fan-out waits, the send path does not", () => {
+    const held = withReserved({ DeliverFunction: 1 });
+    expect(held.refusals.lambdaSends).toBe(0);
+    expect(held.quotas.find((q) => q.name === 'Lambda concurrency (account)')?.refused).toBeGreaterThan(0);
+  });
+
+  it('reserves at least ten, twice the peak rounded up to ten', () => {
+    expect([0, 4, 5, 21, 109, 128].map(reservationFor)).toEqual([10, 10, 10, 50, 220, 260]);
   });
 });
 

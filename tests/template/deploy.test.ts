@@ -100,11 +100,28 @@ it('keeps the open chat one answer away', () => {
   expect(open.webSocketApis()[0]?.routes.find((r) => r.routeKey === '$connect')?.authorizer).toBeUndefined();
 });
 
-it('reserves no Deliver concurrency unless the DeliverReservedConcurrency constant asks for it', () => {
-  const deliver = () => template.functions().find((f) => f.logicalId === 'DeliverFunction');
-  expect(deliver()?.reservedConcurrency).toBeUndefined();
-  const reserved = loadTemplate(templatePath, { constants: { DeliverReservedConcurrency: '10' } });
-  expect(reserved.functions().find((f) => f.logicalId === 'DeliverFunction')?.reservedConcurrency).toBe(10);
+/** Each function's ReservedConcurrentExecutions as deployed (the functions without one left out). */
+const reservations = (t: typeof template) =>
+  Object.fromEntries(
+    t
+      .functions()
+      .filter((f) => f.reservedConcurrency !== undefined)
+      .map((f) => [f.logicalId, f.reservedConcurrency]),
+  );
+
+it('reserves no concurrency on Enter, so a new account with a quota of 10 deploys', () => {
+  expect(reservations(template)).toEqual({});
+});
+
+it("reserves Deliver's and the messages function's concurrency, each only from its own constant", () => {
+  const deliver = loadTemplate(templatePath, { constants: { DeliverReservedConcurrency: '10' } });
+  expect(reservations(deliver)).toEqual({ DeliverFunction: 10 });
+  const messages = loadTemplate(templatePath, { constants: { MessagesReservedConcurrency: '150' } });
+  expect(reservations(messages)).toEqual({ MessagesFunction: 150 });
+  const both = loadTemplate(templatePath, {
+    constants: { DeliverReservedConcurrency: '300', MessagesReservedConcurrency: '150' },
+  });
+  expect(reservations(both)).toEqual({ DeliverFunction: 300, MessagesFunction: 150 });
 });
 
 it('keeps every data table through sam delete and replacement', () => {

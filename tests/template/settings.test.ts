@@ -202,9 +202,9 @@ describe('deploy-time constants: each read where CloudFormation uses it', () => 
     expect(Object.keys(constants).filter((name) => runtime.includes(name))).toEqual([]);
   });
 
-  it('decides ReservesDeliverConcurrency, the one Condition a setting decides, from the constant', () => {
+  it('decides ReservesDeliverConcurrency and ReservesMessagesConcurrency, the Conditions settings decide, from their constants', () => {
     const conditions = find(raw.Conditions, readsConstant()).map((path) => path[0]);
-    expect(conditions).toEqual(['ReservesDeliverConcurrency']);
+    expect(conditions).toEqual(['ReservesDeliverConcurrency', 'ReservesMessagesConcurrency']);
   });
 
   it.each(Object.keys(constants))('%s reaches a property of a resource', (name) => {

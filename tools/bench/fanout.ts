@@ -34,6 +34,7 @@ import {
   ceilingNote,
   ceilingSettings,
   compareWithTwin,
+  concurrencyLines,
   deployedDesign,
   featureTable,
   modelHeader,
@@ -391,7 +392,8 @@ function runModelBench(opts: Options) {
   if (!opts.json && rows.length > 0)
     process.stdout.write(
       `${modelTable(rows)}\n\nthe traffic beside the messages (tools/bench/featureTraffic.ts, extraTraffic.ts):\n` +
-        `${featureTable(rows, opts.seconds)}\n`,
+        `${featureTable(rows, opts.seconds)}\n\nLambda executions at once (tools/bench/lambdaConcurrency.ts):\n` +
+        `${concurrencyLines(rows)}\n`,
     );
   if (choice === 'ceiling' || choice === 'all') {
     for (const design of opts.designs) {

@@ -79,6 +79,8 @@ export class Lambdas implements Meter {
   readonly throttles = new Map<number, number>();
   readonly colds = new Map<number, number>();
   private readonly peaks = new Map<number, number>();
+  /** Per function: its most executions at once, by second (what a reservation for it must hold). */
+  private readonly ownPeaks = new Map<string, Map<number, number>>();
   /** Told of each cold start: a new environment's first reads (its settings: extraTraffic.ts). */
   onCold?: (fn: string, at: number) => void;
 
@@ -134,6 +136,9 @@ export class Lambdas implements Meter {
     for (const n of counts.values()) total += n;
     const second = Math.floor(at / 1000);
     this.peaks.set(second, Math.max(this.peaks.get(second) ?? 0, total));
+    const ownPeaks = this.ownPeaks.get(fn) ?? new Map<number, number>();
+    ownPeaks.set(second, Math.max(ownPeaks.get(second) ?? 0, own + 1));
+    this.ownPeaks.set(fn, ownPeaks);
     return {
       startsAt,
       end: (endAt: number) => {
@@ -177,6 +182,17 @@ export class Lambdas implements Meter {
     return peak;
   }
 
+  /** Each function's most executions at once from second `from` on, by logical id (functions invoked only). */
+  peaksByFunction(from = 0): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [fn, bySecond] of this.ownPeaks) {
+      let peak = 0;
+      for (const [second, n] of bySecond) if (second >= from) peak = Math.max(peak, n);
+      out[fn] = peak;
+    }
+    return out;
+  }
+
   /** As a quota's meter (tools/bench/quotas.ts): throttles, and the peak ÷ the account's concurrency. */
   refusedSince(from = 0): number {
     return sumSince(this.throttles, from);
@@ -189,4 +205,14 @@ export class Lambdas implements Meter {
   coldStartsSince(from = 0): number {
     return sumSince(this.colds, from);
   }
+}
+
+/**
+ * The reservation a function needs at a load whose busiest second ran `peak` of its executions at once: twice the
+ * peak (the model holds an environment for its calls' p50s, and a p99 call takes about three times as long: the AWS
+ * profile's DynamoDB 5 / 15 ms), rounded up to ten, at least ten. docs/DECISIONS.md, "Reserved concurrency of Deliver
+ * and Messages".
+ */
+export function reservationFor(peak: number): number {
+  return Math.max(10, Math.ceil((2 * peak) / 10) * 10);
 }

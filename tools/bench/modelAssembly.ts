@@ -87,6 +87,7 @@ export function assembleResult(st: ModelState, backlog: { atSendEnd: number; atE
     ...(features && { features: features.counts }),
     outcomes,
     rates: meters.rates(seconds, fromSecond),
+    lambdaPeaks: lambdas.peaksByFunction(fromSecond),
     quotas,
     ...(bindsFirst && { bindsFirst }),
     backlogAtSendEnd: backlog.atSendEnd,

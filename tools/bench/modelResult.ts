@@ -105,6 +105,8 @@ export interface ModelResult {
   outcomes: Outcomes;
   /** Mean rates a second of the account's requests, EventBridge's calls and each table's write units. */
   rates: MeanRates;
+  /** Each function's most executions at once over the measured seconds, by logical id (lambdaConcurrency.ts). */
+  lambdaPeaks: Record<string, number>;
   /** Each quota's refusals and busiest second, and the one that binds first (bindingQuota). */
   quotas: QuotaUse[];
   bindsFirst?: QuotaUse;

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { readTemplateFile } from '../infra/template';
 import type { AwsProfile } from '../local/awsProfile';
 import { type Design, type ModelResult, type ModelSettings, runModel, type Scenario } from './awsModel';
+import { reservationFor } from './lambdaConcurrency';
 import { ownersTable } from './ownerActions';
 import { presenceTable } from './presence';
 import { describeBinding } from './quotas';
@@ -298,6 +299,23 @@ export function modelTable(rows: ModelResult[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   return [fmt(head), ...lines.map(fmt)].join('\n');
+}
+
+/**
+ * Each run's most executions at once of the messages function and Deliver, and the reservation each would need
+ * (lambdaConcurrency.ts reservationFor): the figures MessagesReservedConcurrency and DeliverReservedConcurrency are
+ * set from (docs/DECISIONS.md, "Reserved concurrency of Deliver and Messages").
+ */
+export function concurrencyLines(rows: ModelResult[]): string {
+  return rows
+    .map((r) => {
+      const fns = ['MessagesFunction', 'DeliverFunction'].map((fn) => {
+        const peak = r.lambdaPeaks[fn] ?? 0;
+        return `${fn} peak ${peak} (reserve ≥ ${reservationFor(peak)})`;
+      });
+      return `${r.design} ${r.scenario}: ${fns.join(', ')}`;
+    })
+    .join('\n');
 }
 
 /**
