@@ -43,8 +43,8 @@ function showNoticesChoice(room) {
         toast(err.message, { title: ERROR_TITLES[err.code] || 'Could not change the room’s notices' });
       });
     });
-    // In the top bar, beside the room's name: the room panel's height is the member list's.
-    byId('room-title')?.closest('.topbar-title')?.after(select);
+    // In the top bar, first of the room's tools, beside the room's name: the room panel's height is the member list's.
+    byId('topbar-tools')?.prepend(select);
   }
   select.hidden = !room || room === LOBBY;
   if (room && room !== LOBBY) select.value = noticesOf(room);

@@ -42,6 +42,8 @@ function section() {
   listEl = h('ul', 'member-list');
   listEl.dataset.testid = 'my-rooms-list';
   listEl.setAttribute('aria-labelledby', 'my-rooms-heading');
+  // The pointer moved: the browser has set :hover on the row under it again (see `render`).
+  listEl.addEventListener('pointermove', () => listEl.classList.remove('is-reordered'));
   // `myrooms` lists the most recently active rooms only: say so when it left some out, and how to reach them.
   moreEl = h('p', 'my-rooms-more');
   moreEl.dataset.testid = 'myrooms-more';
@@ -165,7 +167,10 @@ function render(rooms, more) {
   // Rows in the client's order, the server's on every device (client/myRooms.ts: latest activity first), moving only
   // those out of place (a row moved under a press loses its click, so when only counts changed nothing moves); rows
   // of rooms no longer listed go first, moving none of the others.
-  placeRows(listEl, items);
+  // A row moved shifts the others under a pointer that stays still, and Chromium leaves :hover on the row the pointer
+  // was over (it sets :hover again only at the pointer's next move, or when the hovered row itself is moved): the
+  // highlight would mark a row the pointer is no longer on. So rows show no hover until the pointer moves.
+  if (placeRows(listEl, items) > 0) listEl.classList.add('is-reordered');
   const listed = new Set(rooms.map((r) => r.roomId));
   for (const roomId of rows.keys()) if (!listed.has(roomId)) rows.delete(roomId);
   moreEl.textContent = `Showing your ${items.length} most recently active rooms. To open another, join it by its code.`;

@@ -23,15 +23,19 @@ export function h(tag, className, text) {
  * Puts `rows` (elements) into `list` in that order, removing the list's other rows first and then moving only rows out
  * of place. A click is a press and a release on one element: a row made anew, or moved (even to where it was),
  * between the two loses the click, so a list drawn again on live updates keeps its rows and calls this rather than
- * `replaceChildren`: a row joining or leaving moves none of the others.
+ * `replaceChildren`: a row joining or leaving moves none of the others. Returns how many rows it moved or added.
  */
 export function placeRows(list, rows) {
   const keep = new Set(rows);
   for (const child of [...list.children]) if (!keep.has(child)) child.remove();
+  let moved = 0;
   rows.forEach((row, i) => {
     const at = list.children[i] ?? null;
-    if (at !== row) list.insertBefore(row, at);
+    if (at === row) return;
+    list.insertBefore(row, at);
+    moved += 1;
   });
+  return moved;
 }
 
 /** Avatar hues 30° apart: neighbours on the wheel stay easy to tell apart. */

@@ -16,7 +16,8 @@ import {
  * message she writes on the laptop in the room lowest in the list moves that room's row to the top on both devices,
  * without a reload; one she then writes on the phone in the room now lowest moves that one to the top on both. The
  * order is the server's, latest activity first by the whole second: each message goes once the clock has passed the
- * second of everything before it, so it is the latest activity of all and not a tie the room codes decide.
+ * second of everything before it, so it is the latest activity of all and not a tie the room codes decide. And a row
+ * moved while the pointer rests on the list leaves no other row marked as under the pointer (web/myrooms.js).
  */
 jest.setTimeout(240_000);
 
@@ -114,4 +115,83 @@ it('a message in the room lowest in "Your rooms" moves its row to the top on the
   await phone.getByTestId('sidebar-toggle').click();
   await myRoom(phone, next).waitFor();
   await phone.screenshot({ path: join(SCREENSHOTS, 'rooms-order-phone.png') });
+});
+
+/**
+ * The rooms of the page's "Your rooms" rows that show the hover background (the page's own style for a row under the
+ * pointer), and the room of the row at (x, y), as one reading of the page.
+ */
+function hoverMarks(page: Page, at: { x: number; y: number }): Promise<{ marked: string[]; under?: string }> {
+  return page.evaluate(({ x, y }) => {
+    type Row = { dataset: { roomId?: string }; closest(selector: string): Row | null };
+    const w = globalThis as unknown as {
+      document: {
+        querySelectorAll(s: string): Iterable<Row>;
+        elementFromPoint(x: number, y: number): Row | null;
+      };
+      getComputedStyle(row: Row): { backgroundColor: string };
+    };
+    return {
+      marked: Array.from(w.document.querySelectorAll('[data-testid="my-room"]'))
+        .filter((row) => w.getComputedStyle(row).backgroundColor !== 'rgba(0, 0, 0, 0)')
+        .map((row) => String(row.dataset.roomId)),
+      under: w.document.elementFromPoint(x, y)?.closest('[data-testid="my-room"]')?.dataset.roomId,
+    };
+  }, at);
+}
+
+/** Reads the page until `holds` is true of its hover marks or the UI timeout passes: the last reading. */
+async function hoverMarksUntil(
+  page: Page,
+  at: { x: number; y: number },
+  holds: (seen: { marked: string[]; under?: string }) => boolean,
+): Promise<{ marked: string[]; under?: string }> {
+  const giveUpAt = Date.now() + UI_TIMEOUT_MS;
+  for (;;) {
+    const seen = await hoverMarks(page, at);
+    if (holds(seen) || Date.now() > giveUpAt) return seen;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+it('a row moved up under a still pointer leaves no other row marked as under it', async () => {
+  const laptop = await signedInAtIssuer(stage, 'nell');
+  const rooms = [
+    await createRoom(laptop, { name: 'Porch' }),
+    await createRoom(laptop, { name: 'Cellar' }),
+    await createRoom(laptop, { name: 'Loft' }),
+  ];
+  const other = await stage.newPage({ width: 1280, height: 800 });
+  await signInAtIssuer(stage, other, 'nell', stage.cloud.httpUrl);
+  for (const page of [laptop, other])
+    for (const roomId of rooms) await myRoom(page, roomId).waitFor({ state: 'attached' });
+  const before = await order(laptop);
+  await listsInOrder(other, before);
+  // The laptop's pointer rests on the middle row, which shows as hovered.
+  const middle = await myRoom(laptop, String(before[1])).boundingBox();
+  const at = { x: (middle?.x ?? 0) + 20, y: (middle?.y ?? 0) + (middle?.height ?? 0) / 2 };
+  await laptop.mouse.move(at.x, at.y);
+  expect(await hoverMarksUntil(laptop, at, (seen) => seen.marked.join() === before[1])).toEqual({
+    marked: [before[1]],
+    under: before[1],
+  });
+
+  // On her other device she writes in the lowest room: on the laptop its row goes to the top, the rows above it move
+  // down one, and the one that was on top is now under the pointer, which has not moved.
+  const lowest = String(before.at(-1));
+  await openListed(other, lowest);
+  await nextSecond(Date.now());
+  await say(other, 'down on the porch');
+  const after = [lowest, ...before.filter((r) => r !== lowest)];
+  await listsInOrder(laptop, after);
+  // No row the pointer is not on shows as hovered (the row moved away from under it included).
+  const moved = await hoverMarksUntil(laptop, at, (seen) => seen.marked.every((r) => r === seen.under));
+  expect(moved.under).toBe(after[1]);
+  expect(moved.marked.filter((r) => r !== moved.under)).toEqual([]);
+  // The pointer moves a little: the row under it shows as hovered, and only that one.
+  await laptop.mouse.move(at.x + 4, at.y);
+  expect(await hoverMarksUntil(laptop, at, (seen) => seen.marked.join() === after[1])).toEqual({
+    marked: [after[1]],
+    under: after[1],
+  });
 });
