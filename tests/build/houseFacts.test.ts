@@ -5,8 +5,10 @@ import { readTemplateFile } from '../../tools/infra/template';
 /**
  * The counts and lists the docs give of the house match the house: functions/README.md's table has a row for each
  * folder of functions/ and none for a folder that is gone, and docs/MEASUREMENTS.md's template line states the
- * template's own numbers of resources (before the SAM transform), functions and parameters. A feature folder or a
- * function added without its line fails here, naming what differs.
+ * template's own numbers of resources (before the SAM transform), functions and parameters; docs/ARCHITECTURE.md's
+ * table of tables has a row for each DynamoDB table of the template and none for a table that is gone; and
+ * docs/DECISIONS.md counts the alarms a loop does not make as the template has them. A feature folder, a function, a
+ * table or an alarm added without its line fails here, naming what differs.
  */
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -41,4 +43,25 @@ it("docs/MEASUREMENTS.md's template line states the template's resources, functi
     resources.filter((r) => r.Type === 'AWS::Serverless::Function').length,
     Object.keys(raw.Parameters).length,
   ]);
+});
+
+it("docs/ARCHITECTURE.md's table of tables names every DynamoDB table of the template and no other", () => {
+  const section = read('docs/ARCHITECTURE.md')
+    .split('\n## ')
+    .find((part) => part.startsWith('Tables and items'));
+  const rows = (section ?? '')
+    .split('\n')
+    .flatMap((line) => /^\| `([A-Za-z]+Table)`/.exec(line)?.slice(1) ?? []);
+  const tables = Object.entries(raw.Resources)
+    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')
+    .map(([id]) => id);
+  expect(rows.sort()).toEqual(tables.sort());
+});
+
+it('docs/DECISIONS.md counts the alarms besides the dead-letter pair as the template has them', () => {
+  const stated = /The (\d+) alarms besides the dead-letter pair/.exec(read('docs/DECISIONS.md'));
+  const alarms = Object.entries(raw.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+  const deadLetter = alarms.filter(([id]) => id.endsWith('DeadLetterAlarm'));
+  expect(deadLetter).toHaveLength(2);
+  expect(Number(stated?.[1])).toBe(alarms.length - deadLetter.length);
 });

@@ -310,11 +310,6 @@ const SIZE_EXCEPTIONS: Record<string, string> = {
     "the development OIDC issuer's endpoints (discovery, JWKS, authorize, token) in one file",
   'tools/local/payloadLimit.ts withPayloadChecks': "every service's payload limits checked in one wrapper",
   'tools/local/pushService.ts startPushServiceStandIn': "the Web Push stand-in's one HTTP server",
-  'tools/local/s3.ts': 'the S3 twin: to split by operation (POST policy, presigned GET, CORS)',
-  'tools/local/s3.ts createLocalS3': "a closure over the buckets' objects that holds every operation",
-  'tools/local/s3.ts postObject': "the POST policy's checks in the order S3 applies them",
-  'tools/local/s3.ts presignedCaller': "a presigned URL's checks in the order S3 applies them",
-  'tools/local/s3.ts serve': "the twin's HTTP routing, one case per operation",
   'tools/local/sqs.ts':
     "the SQS twin (FIFO groups, visibility, redrive, pipes' batching): to split by concern",
   'tools/local/sqs.ts send': "SendMessage's checks and FIFO deduplication as SQS applies them",

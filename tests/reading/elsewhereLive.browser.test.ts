@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import {
-  browserStage,
   createRoom,
   hasText,
   messageRow,
@@ -13,19 +11,17 @@ import {
   wireDevice,
 } from '../helpers/browserStage';
 import type { Frame } from '../helpers/chatClient';
+import { anotherDevice, devicesStage, expectNotReloaded, markNotReloaded, myRoom } from '../helpers/devices';
 
 /**
- * One person on two devices in the web chat at 1280×800 (issue 72), each a browser context of its own, without a
- * reload: a direct message Fern opens on her laptop shows in her phone's "Your rooms" (`myroom` with `dm`); a reply
- * that arrives while her laptop shows the thread's pane is read there, and her phone's Threads view counts it read
+ * One person on two devices in the web chat at 1280×800, each a browser context of its own, without a reload: a
+ * direct message Fern opens on her laptop shows in her phone's "Your rooms" (`myroom` with `dm`); a reply that
+ * arrives while her laptop shows the thread's pane is read there, and her phone's Threads view counts it read
  * (`threadread`, pushed to the phone).
  */
 jest.setTimeout(240_000);
 
-const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameRateLimit: '100000' });
-
-const myRoom = (page: Page, roomId: string) =>
-  page.locator(`[data-testid="my-room"][data-room-id="${roomId}"]`);
+const stage = devicesStage();
 
 type Doc = {
   querySelector(s: string): { textContent: string | null; querySelector(s: string): unknown } | null;
@@ -33,10 +29,8 @@ type Doc = {
 
 it("a DM opened on the laptop lists on the phone, and a reply read in the laptop's open pane reads on the phone", async () => {
   const laptop = await signedInAtIssuer(stage, 'fern');
-  const phone = await signedInAtIssuer(stage, 'fern');
-  await phone.evaluate(() => {
-    (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
-  });
+  const phone = await anotherDevice(stage, 'fern');
+  await markNotReloaded(phone);
   const gus = await wireDevice(stage, 'sub-gus-live', 'gus');
   const code = await createRoom(laptop);
   await gus.expectReply({ action: 'joinroom', roomId: code });
@@ -98,9 +92,7 @@ it("a DM opened on the laptop lists on the phone, and a reply read in the laptop
     { timeout: UI_TIMEOUT_MS },
   );
   expect(await item.count()).toBe(1);
-  expect(await phone.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
-    true,
-  );
+  await expectNotReloaded(phone);
   await phone.screenshot({ path: join(SCREENSHOTS, 'other-device-dm-and-thread.png') });
   await gus.close();
 });

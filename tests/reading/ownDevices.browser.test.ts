@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import {
-  browserStage,
   createRoom,
   hasText,
   joinRoom,
@@ -16,9 +15,10 @@ import {
   wireDevice,
 } from '../helpers/browserStage';
 import type { Frame } from '../helpers/chatClient';
+import { anotherDevice, devicesStage, expectNotReloaded, markNotReloaded, myRoom } from '../helpers/devices';
 
 /**
- * One person on several devices in the web chat at 1280×800 (issue 72), each device a browser context of its own:
+ * One person on several devices in the web chat at 1280×800, each device a browser context of its own:
  * - a room Dana creates or joins on her laptop shows in her phone's "Your rooms" at once, without a reload, and is
  *   followed there (a message in it counts unread on the phone): the pushed `myroom` frame;
  * - a room Kira leaves on her laptop leaves her phone's "Your rooms" at once, and the phone, showing it, goes to the
@@ -30,10 +30,7 @@ import type { Frame } from '../helpers/chatClient';
  */
 jest.setTimeout(240_000);
 
-const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameRateLimit: '100000' });
-
-const myRoom = (page: Page, roomId: string) =>
-  page.locator(`[data-testid="my-room"][data-room-id="${roomId}"]`);
+const stage = devicesStage();
 
 /** An avatar image that has loaded (a refused or blocked load has no natural size). */
 async function loadedImage(page: Page, selector: string) {
@@ -49,12 +46,8 @@ it('a room created or joined on the laptop shows in the phone\'s "Your rooms" at
   const laptop = await signedInAtIssuer(stage, 'dana');
   // A room before the phone connects: its row on the phone says the phone's own first `myrooms` has answered.
   const first = await createRoom(laptop);
-  const phone = await signedInAtIssuer(stage, 'dana');
-  await myRoom(phone, first).waitFor();
-  // Set on the page as it is now: a reload would lose it.
-  await phone.evaluate(() => {
-    (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
-  });
+  const phone = await anotherDevice(stage, 'dana', { rooms: [first] });
+  await markNotReloaded(phone);
 
   // Created on the laptop, named: the phone lists it by its name.
   const second = await createRoom(laptop, { name: 'Night shift' });
@@ -69,9 +62,7 @@ it('a room created or joined on the laptop shows in the phone\'s "Your rooms" at
   await hasText(myRoom(phone, third).getByTestId('unread-badge'), '1');
 
   expect(await shownRoom(phone)).toBe('lobby');
-  expect(await phone.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
-    true,
-  );
+  await expectNotReloaded(phone);
   await phone.screenshot({ path: join(SCREENSHOTS, 'other-device-rooms.png') });
   await erin.close();
 });
@@ -80,14 +71,11 @@ it('a room left on the laptop leaves the phone\'s "Your rooms" at once, and the 
   const laptop = await signedInAtIssuer(stage, 'kira');
   const kept = await createRoom(laptop, { name: 'Kept' });
   const left = await createRoom(laptop, { name: 'Left' });
-  const phone = await signedInAtIssuer(stage, 'kira');
-  await myRoom(phone, left).waitFor();
-  // The phone shows the room the laptop is about to leave; set on the page as it is now, a reload would lose it.
+  const phone = await anotherDevice(stage, 'kira', { rooms: [left] });
+  // The phone shows the room the laptop is about to leave.
   await myRoom(phone, left).locator('button').click();
   await phone.locator(`[data-testid="room-code"][data-room-id="${left}"]`).waitFor();
-  await phone.evaluate(() => {
-    (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
-  });
+  await markNotReloaded(phone);
 
   await laptop.getByTestId('leave-button').click();
   await myRoom(laptop, left).waitFor({ state: 'detached' });
@@ -96,9 +84,7 @@ it('a room left on the laptop leaves the phone\'s "Your rooms" at once, and the 
   // The other room stays listed on both, and the phone was told live, not by a reload.
   await myRoom(phone, kept).waitFor();
   await myRoom(laptop, kept).waitFor();
-  expect(await phone.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
-    true,
-  );
+  await expectNotReloaded(phone);
 });
 
 it('shows her own profile in the form and on her own messages right after a reload', async () => {

@@ -1,18 +1,11 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import {
-  browserStage,
-  createRoom,
-  SCREENSHOTS,
-  say,
-  signedInAtIssuer,
-  signInAtIssuer,
-  UI_TIMEOUT_MS,
-} from '../helpers/browserStage';
+import { createRoom, SCREENSHOTS, say, signedInAtIssuer, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { anotherDevice, devicesStage, expectNotReloaded, markNotReloaded, myRoom } from '../helpers/devices';
 
 /**
- * One person's "Your rooms" in the same order on each of her devices, live (issue 72; docs/DECISIONS.md, "One person,
- * many devices"): Nora has three rooms on her laptop (1280×800) and her phone (390×844, another browser profile). A
+ * One person's "Your rooms" in the same order on each of her devices, live, without a reload (docs/DECISIONS.md, "One
+ * person, many devices"): Nora has three rooms on her laptop (1280×800) and her phone (390×844, another browser profile). A
  * message she writes on the laptop in the room lowest in the list moves that room's row to the top on both devices,
  * without a reload; one she then writes on the phone in the room now lowest moves that one to the top on both. The
  * order is the server's, latest activity first by the whole second: each message goes once the clock has passed the
@@ -21,10 +14,7 @@ import {
  */
 jest.setTimeout(240_000);
 
-const stage = browserStage({ AuthMode: 'oidc' }, { SendRateLimit: '1000', FrameRateLimit: '100000' });
-
-const myRoom = (page: Page, roomId: string) =>
-  page.locator(`[data-testid="my-room"][data-room-id="${roomId}"]`);
+const stage = devicesStage();
 
 /** The rooms of "Your rooms" as the page lists them, top first. */
 const order = (page: Page): Promise<string[]> =>
@@ -76,15 +66,9 @@ it('a message in the room lowest in "Your rooms" moves its row to the top on the
     await createRoom(laptop, { name: 'Kitchen' }),
     await createRoom(laptop, { name: 'Attic' }),
   ];
-  const phone = await stage.newPage({ width: 390, height: 844 });
-  await signInAtIssuer(stage, phone, 'nora', stage.cloud.httpUrl);
-  for (const page of [laptop, phone])
-    for (const roomId of rooms) await myRoom(page, roomId).waitFor({ state: 'attached' });
-  // Set on each page as it is now: a reload would lose it.
-  for (const page of [laptop, phone])
-    await page.evaluate(() => {
-      (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
-    });
+  const phone = await anotherDevice(stage, 'nora', { viewport: { width: 390, height: 844 }, rooms });
+  for (const roomId of rooms) await myRoom(laptop, roomId).waitFor({ state: 'attached' });
+  await markNotReloaded(laptop, phone);
   const before = await order(laptop);
   await listsInOrder(phone, before);
 
@@ -106,10 +90,7 @@ it('a message in the room lowest in "Your rooms" moves its row to the top on the
   await listsInOrder(phone, afterPhone);
   await listsInOrder(laptop, afterPhone);
 
-  for (const page of [laptop, phone])
-    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
-      true,
-    );
+  await expectNotReloaded(laptop, phone);
   await laptop.screenshot({ path: join(SCREENSHOTS, 'rooms-order-laptop.png') });
   // The phone's rooms are in its drawer.
   await phone.getByTestId('sidebar-toggle').click();
