@@ -142,10 +142,8 @@ it('a row moved up under a still pointer leaves no other row marked as under it'
     await createRoom(laptop, { name: 'Cellar' }),
     await createRoom(laptop, { name: 'Loft' }),
   ];
-  const other = await stage.newPage({ width: 1280, height: 800 });
-  await signInAtIssuer(stage, other, 'nell', stage.cloud.httpUrl);
-  for (const page of [laptop, other])
-    for (const roomId of rooms) await myRoom(page, roomId).waitFor({ state: 'attached' });
+  const other = await anotherDevice(stage, 'nell', { rooms });
+  for (const roomId of rooms) await myRoom(laptop, roomId).waitFor({ state: 'attached' });
   const before = await order(laptop);
   await listsInOrder(other, before);
   // The laptop's pointer rests on the middle row, which shows as hovered.
