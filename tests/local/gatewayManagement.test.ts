@@ -77,6 +77,49 @@ describe('integration timeout', () => {
     },
   );
 
+  it('does not count the wait for a free local environment: an invocation queued past the timeout still answers', async () => {
+    // On AWS the invocation would have started at once (Lambda scales; this machine has an environment per core):
+    // the timeout counts its running time, not its wait here (tools/local/localWait.ts).
+    const h = await harness({
+      integrationTimeoutMs: 150,
+      invoke: async (routeKey, event, _startBy, wait) => {
+        h.calls.push({ routeKey, event });
+        if (routeKey !== 'sendmessage') return { statusCode: 200 };
+        wait?.queued();
+        await sleep(450);
+        wait?.started(450);
+        return { statusCode: 200, body: 'answered after its wait' };
+      },
+    });
+    const { ws } = await h.connect();
+    const reply = nextMessage(ws);
+    ws.send('{"action":"sendmessage"}');
+    expect((await reply).text).toBe('answered after its wait');
+  });
+
+  it('counts the running time after the wait: an invocation that runs past the timeout once started times out', async () => {
+    const h = await harness({
+      integrationTimeoutMs: 150,
+      invoke: async (routeKey, event, _startBy, wait) => {
+        h.calls.push({ routeKey, event });
+        if (routeKey !== 'sendmessage') return { statusCode: 200 };
+        wait?.queued();
+        await sleep(100);
+        wait?.started(100);
+        await sleep(400);
+        return { statusCode: 200, body: 'too late' };
+      },
+    });
+    const { ws, id } = await h.connect();
+    const reply = nextMessage(ws);
+    ws.send('{"action":"sendmessage"}');
+    const text = (await reply).text;
+    const requestId = h.callsOf('sendmessage')[0]?.requestContext.requestId;
+    expect(text).toBe(
+      `{"message": "Endpoint request timed out", "connectionId":"${id}", "requestId":"${requestId}"}`,
+    );
+  });
+
   it('answers the reply when the function ends within the timeout', async () => {
     const h = await harness({ integrationTimeoutMs: 300 });
     h.handlers.set('sendmessage', async () => {

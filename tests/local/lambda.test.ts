@@ -259,6 +259,25 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
     expect(third).toMatchObject({ id: 3, count: 3 });
   });
 
+  it('starts a waiting request whose caller does not count the wait here (the gateway), and tells it how long it waited', async () => {
+    const { lambda } = service([spec()], { environments: 1 });
+    await warm(lambda, 'Probe');
+    const first = held();
+    const running = lambda.invoke('Probe', { id: 1, holdUntil: first.holdUntil });
+    const heard: string[] = [];
+    const wait = {
+      queued: () => void heard.push('queued'),
+      started: (waitedMs: number) => void heard.push(waitedMs >= 100 ? 'started after its wait' : 'started'),
+    };
+    const patient = lambda.invoke('Probe', { id: 2 }, 'request', Date.now() + 50, undefined, wait);
+    await sleep(100);
+    first.release();
+    const [, second] = await Promise.all([running, patient]);
+    // Its 50 ms ran out while it waited for the one environment; the wait does not count, so it ran.
+    expect(second).toMatchObject({ id: 2, count: 3 });
+    expect(heard).toEqual(['queued', 'started after its wait']);
+  });
+
   it("serves the newest waiting request first once the oldest has used half its caller's patience", async () => {
     const { lambda } = service([spec()], { environments: 1 });
     const first = held();

@@ -252,9 +252,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           startDynamoFaults(ctx, (await dynamo).endpoint, throttle),
         );
   let functions: Promise<LocalLambda> | undefined;
-  const invoke: Invoke = async (fn, event, kind, startBy, caller) => {
+  const invoke: Invoke = async (fn, event, kind, startBy, caller, wait) => {
     if (!functions) throw new Error('the local Lambda service is not started yet');
-    return (await functions).invoke(fn, event, kind, startBy, caller);
+    return (await functions).invoke(fn, event, kind, startBy, caller, wait);
   };
   const stepFunctions = services.start('Step Functions', () =>
     startStepFunctions(ctx, endpointOf(dynamoFaults ?? dynamo), invoke, {

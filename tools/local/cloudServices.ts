@@ -23,6 +23,7 @@ import {
   type LocalFunctionSpec,
   LocalLambda,
 } from './lambda/service';
+import type { LocalWait } from './localWait';
 import type { DevIssuer } from './oidc';
 import { DEFAULT_PIPE_POLLERS, type LocalPipes, startPipes as startLocalPipes } from './pipes';
 import { createRestApi, restRoutes } from './restApi';
@@ -105,6 +106,8 @@ export type Invoke = (
   startBy?: number,
   /** Whose request it is, for the local Lambda service's turns (LocalLambda.invoke); absent: the event's connection. */
   caller?: string,
+  /** A caller that does not count the invocation's wait for a local environment (the gateway: LocalWait). */
+  wait?: LocalWait,
 ) => Promise<unknown>;
 
 /** A built file of dist/ the local cloud needs, or an error that says to build. */
@@ -531,7 +534,7 @@ export async function startApiGateway(
     routeSelectionExpression: api.routeSelectionExpression,
     routes: api.routes.map(({ routeKey, twoWay, mockResponse }) => ({ routeKey, twoWay, mockResponse })),
     throttling: { defaults: api.stageThrottling, routes: api.routeThrottling },
-    invoke: async (routeKey, event, startBy) => {
+    invoke: async (routeKey, event, startBy, wait) => {
       const fn = functionsByRoute.get(routeKey);
       if (!fn) throw new Error(`no function for route ${routeKey}`);
       // A function no Lambda permission lets API Gateway invoke is never run: the authorizer's refusal is a broken
@@ -557,7 +560,7 @@ export async function startApiGateway(
       // A connection is gone after its $disconnect, or when its $connect did not open it (no $disconnect follows).
       let open = routeKey !== '$connect';
       try {
-        const result = (await invoke(fn, event, 'request', startBy, caller)) as
+        const result = (await invoke(fn, event, 'request', startBy, caller, wait)) as
           | { statusCode?: number; body?: string }
           | undefined;
         const status = result?.statusCode ?? 200;

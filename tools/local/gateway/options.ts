@@ -1,4 +1,5 @@
 import type { Latency } from '../awsProfile';
+import type { LocalWait } from '../localWait';
 /**
  * What the local WebSocket stage is started with and what it offers: its routes, the integration it calls, its
  * limits and faults (options), and the handle the local cloud and the tests hold (Gateway).
@@ -57,12 +58,14 @@ export interface GatewayOptions extends GatewayFaults {
   routes: GatewayRoute[];
   /**
    * Runs the route's function; rejects when the function failed (error or timeout). `startBy`: when the gateway
-   * stops waiting (its integration timeout); absent where nobody waits ($disconnect).
+   * stops waiting (its integration timeout); absent where nobody waits ($disconnect). `wait`: told of the
+   * invocation's wait for a local execution environment, which the timeout does not count (LocalWait).
    */
   invoke(
     routeKey: string,
     event: APIGatewayProxyWebsocketEventV2WithHeaders,
     startBy?: number,
+    wait?: LocalWait,
   ): Promise<LambdaResult | undefined>;
   /** Default 10 min, as on AWS. */
   idleTimeoutMs?: number;

@@ -3,6 +3,7 @@
  * throttle, a MOCK route's own answer, the integration with its 29-second timeout, and the route response.
  */
 import type { RawData } from 'ws';
+import type { LocalWait } from '../localWait';
 import type { APIGatewayProxyWebsocketEventV2WithHeaders, StageInfo } from './events';
 import { messageEvent } from './events';
 import { BINARY, errorFields, errorFrame, rawText } from './frames';
@@ -28,6 +29,7 @@ export interface RoutingHost {
     routeKey: string,
     event: APIGatewayProxyWebsocketEventV2WithHeaders,
     startBy?: number,
+    wait?: LocalWait,
   ): Promise<LambdaResult | undefined>;
   log(level: GatewayLogLevel, msg: string, fields?: Record<string, unknown>): void;
 }
@@ -59,9 +61,11 @@ export function routeMessage(host: RoutingHost, conn: Connection, data: RawData,
   const requestId = event.requestContext.requestId;
   // The integration timeout counts from the frame's arrival. Past it the client hears so, once, and the function
   // runs on with its late answer dropped: an outcome settled at or after the deadline is never the answer, also
-  // when its event runs before the timer's.
-  const deadline = now + host.integrationTimeoutMs;
+  // when its event runs before the timer's. The time the invocation waits here for a free execution environment is
+  // not counted (LocalWait): on AWS it would have started at once.
+  let deadline = now + host.integrationTimeoutMs;
   let answered = false;
+  let waitingHere = false;
   const timeOut = (): void => {
     answered = true;
     clearTimeout(timer);
@@ -72,8 +76,24 @@ export function routeMessage(host: RoutingHost, conn: Connection, data: RawData,
     });
     sendFrame(host, conn, errorFrame('Endpoint request timed out', conn.id, requestId));
   };
-  const timer = setTimeout(timeOut, host.integrationTimeoutMs);
-  host.invoke(route.routeKey, event, deadline).then(
+  // While the invocation waits for an environment the timer does nothing: it is armed again once it starts.
+  const onTimer = (): void => {
+    if (!waitingHere) timeOut();
+  };
+  let timer = setTimeout(onTimer, host.integrationTimeoutMs);
+  const wait: LocalWait = {
+    queued: () => {
+      waitingHere = true;
+    },
+    started: (waitedMs) => {
+      waitingHere = false;
+      if (answered) return;
+      deadline += waitedMs;
+      clearTimeout(timer);
+      timer = setTimeout(onTimer, Math.max(0, deadline - Date.now()));
+    },
+  };
+  host.invoke(route.routeKey, event, deadline, wait).then(
     (result) => {
       if (answered) return;
       if (Date.now() >= deadline) return timeOut();

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import type { Latency } from '../awsProfile';
+import type { LocalWait } from '../localWait';
 import type { APIGatewayProxyWebsocketEventV2WithHeaders, StageInfo } from './events';
 import { ABNORMAL, checkShare, DELETED, GOING_AWAY } from './frames';
 import { checkHandshake, type HandshakeHost, refuse, runConnect } from './handshake';
@@ -180,9 +181,10 @@ export class Stage implements ManagementHost, HandshakeHost, RoutingHost, Lifecy
     routeKey: string,
     event: APIGatewayProxyWebsocketEventV2WithHeaders,
     startBy?: number,
+    wait?: LocalWait,
   ): Promise<LambdaResult | undefined> {
     try {
-      return this.opts.invoke(routeKey, event, startBy);
+      return this.opts.invoke(routeKey, event, startBy, wait);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { type Latency, latencyMs } from '../awsProfile';
+import type { LocalWait } from '../localWait';
 import type { LambdaTestClock } from './clock';
 import { Environment, type FunctionLog, type LocalFunctionSpec, shutDown } from './environment';
 import { FunctionPool } from './pool';
@@ -207,7 +208,8 @@ export class LocalLambda {
    * `startBy` (epoch ms) is when the caller stops waiting, e.g. the gateway's integration timeout: an invocation
    * still waiting for an environment then is not started. On AWS it would have started at once (Lambda scales,
    * environments here do not); running it late would put work nobody waits for ahead of live requests. `caller`:
-   * whose request it is, for taking turns (`next`); absent, the event's WebSocket connection.
+   * whose request it is, for taking turns (`next`); absent, the event's WebSocket connection. `wait`: a caller that
+   * does not count the wait for an environment (LocalWait) hears of it, and `startBy` moves by it.
    */
   invoke(
     function_: string,
@@ -215,6 +217,7 @@ export class LocalLambda {
     kind: InvocationKind = 'request',
     startBy?: number,
     caller: string = callerOf(event),
+    wait?: LocalWait,
   ): Promise<unknown> {
     const pool = this.pools.get(function_);
     if (!pool) {
@@ -227,16 +230,27 @@ export class LocalLambda {
     // Lambda hands the function a JSON copy of the event, never the caller's object.
     const copy = JSON.parse(JSON.stringify(event));
     const overhead = this.invokeLatency ? latencyMs(this.invokeLatency) : 0;
+    let waitedMs = 0;
+    const takeTurn = (): Promise<Environment> => {
+      const since = Date.now();
+      wait?.queued();
+      // A caller that does not count this wait does not stop waiting in it: no patience to be served by (`next`).
+      return this.turn(kind, caller, pool, wait ? undefined : startBy).then((env) => {
+        waitedMs = Date.now() - since;
+        wait?.started(waitedMs);
+        return env;
+      });
+    };
     const turn =
       overhead > 0
-        ? new Promise<void>((resolve) => setTimeout(resolve, overhead)).then(() =>
-            this.turn(kind, caller, pool, startBy),
-          )
-        : this.turn(kind, caller, pool, startBy);
+        ? new Promise<void>((resolve) => setTimeout(resolve, overhead)).then(takeTurn)
+        : takeTurn();
     return turn.then(async (env) => {
       let ran = false;
       try {
-        if (startBy !== undefined && Date.now() >= startBy) throw callerGone(function_);
+        // A caller that does not count the wait here (`wait`) has its deadline moved by it.
+        if (startBy !== undefined && Date.now() >= startBy + (wait ? waitedMs : 0))
+          throw callerGone(function_);
         // Lambda decides when the invocation would start: an invocation that waited its turn here is checked
         // again, against what executes now.
         const late = this.throttle(pool);
