@@ -109,10 +109,11 @@ const inFlight = new WeakMap<ChatClient, Promise<unknown>>();
 
 /**
  * How long a send waits for its reply before the test gives up on it. The send does not race the gateway's 29 s
- * integration timeout: the gateway answers every send by then, with the reply or `Endpoint request timed out`
- * (retried below), so a send always ends in a reply however loaded the machine is. This ceiling only ends the wait
- * for a reply that is never coming (a socket gone), and is far beyond any machine's delay; the rule of the 29 s
- * itself is tested with the timeout injected smaller (tests/local/gatewayManagement.test.ts).
+ * integration timeout: the gateway answers every send, with the reply or `Endpoint request timed out` (retried
+ * below) 29 s after its function started (a wait for one of this machine's environments is not counted: on AWS it
+ * would have started at once), so a send always ends in a reply however loaded the machine is. This ceiling only
+ * ends the wait for a reply that is never coming (a socket gone), and is far beyond any machine's delay; the rule of
+ * the 29 s itself is tested with the timeout injected smaller (tests/local/gatewayManagement.test.ts).
  */
 const REPLY_WAIT_MS = 180_000;
 
