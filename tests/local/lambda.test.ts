@@ -39,6 +39,13 @@ exports.handler = async (event, context) => {
 };
 `;
 
+/** A bundle whose load (its cold start) lasts until the file `LOADED_WHEN` exists. */
+const SLOW_INIT = `
+const { existsSync } = require('node:fs');
+while (!existsSync(process.env.LOADED_WHEN)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+exports.handler = async (event) => ({ id: event.id });
+`;
+
 interface Reply {
   id: number;
   current: number;
@@ -275,6 +282,34 @@ describe('local Lambda: one queue, the invocations clients wait for first', () =
     const [, second] = await Promise.all([running, patient]);
     // Its 50 ms ran out while it waited for the one environment; the wait does not count, so it ran.
     expect(second).toMatchObject({ id: 2, count: 3 });
+    expect(heard).toEqual(['queued', 'started after its wait']);
+  });
+
+  it('counts a bundle loading in its turn as the wait of a caller that does not count the wait here (the gateway)', async () => {
+    // Two cold functions whose bundles load until the test lets them. With one environment for the machine, the
+    // first loads outside the turns; the second's invocation then gets the turn and loads its bundle in it.
+    const loading = held();
+    writeFileSync(join(dir, 'slow.js'), SLOW_INIT);
+    const slow = (logicalId: string) =>
+      spec({
+        logicalId,
+        name: logicalId.toLowerCase(),
+        arn: `arn:aws:lambda:us-east-1:123456789012:function:${logicalId.toLowerCase()}`,
+        bundlePath: join(dir, 'slow.js'),
+        environment: { LOADED_WHEN: loading.holdUntil },
+      });
+    const { lambda } = service([slow('SlowA'), slow('SlowB')], { environments: 1 });
+    const first = lambda.invoke('SlowA', { id: 1 });
+    const heard: string[] = [];
+    const wait = {
+      queued: () => void heard.push('queued'),
+      started: (waitedMs: number) => void heard.push(waitedMs >= 100 ? 'started after its wait' : 'started'),
+    };
+    const second = lambda.invoke('SlowB', { id: 2 }, 'request', Date.now() + 600_000, undefined, wait);
+    await sleep(100);
+    loading.release();
+    await Promise.all([first, second]);
+    // Its cold start is this machine's (seconds on a loaded one), not AWS's: it is heard of as waiting, not running.
     expect(heard).toEqual(['queued', 'started after its wait']);
   });
 

@@ -8,6 +8,9 @@
 export interface LocalWait {
   /** The invocation waits for an environment. */
   queued(): void;
-  /** It has one, after waiting `waitedMs` (0 when one was free at once). */
+  /**
+   * It has one, loaded and ready to run, after waiting `waitedMs` (0 when one was free at once): a bundle loading for
+   * it in its turn counts as waiting, as this machine's cold start, not AWS's.
+   */
   started(waitedMs: number): void;
 }

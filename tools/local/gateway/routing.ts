@@ -66,6 +66,9 @@ export function routeMessage(host: RoutingHost, conn: Connection, data: RawData,
   let deadline = now + host.integrationTimeoutMs;
   let answered = false;
   let waitingHere = false;
+  // When the invocation could run, and how long it waited here for that: the log of a timeout says where its time went.
+  let startedAt: number | undefined;
+  let waitedHereMs = 0;
   const timeOut = (): void => {
     answered = true;
     clearTimeout(timer);
@@ -73,6 +76,8 @@ export function routeMessage(host: RoutingHost, conn: Connection, data: RawData,
       routeKey: route.routeKey,
       connectionId: conn.id,
       afterMs: host.integrationTimeoutMs,
+      waitedHereMs,
+      ...(startedAt !== undefined && { runningMs: Date.now() - startedAt }),
     });
     sendFrame(host, conn, errorFrame('Endpoint request timed out', conn.id, requestId));
   };
@@ -87,6 +92,8 @@ export function routeMessage(host: RoutingHost, conn: Connection, data: RawData,
     },
     started: (waitedMs) => {
       waitingHere = false;
+      startedAt = Date.now();
+      waitedHereMs = waitedMs;
       if (answered) return;
       deadline += waitedMs;
       clearTimeout(timer);
