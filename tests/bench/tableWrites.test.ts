@@ -99,3 +99,28 @@ describe('Express executions started', () => {
     expect(expressStartLines([r])).toContain(`of 5/s, 100%: OVER its quota, ${use?.refused} starts past it`);
   });
 });
+
+describe('resync reads', () => {
+  it("reads history once for each member the post and its repost missed, on the history route's bucket", () => {
+    // An account of 150 requests/s: a room of 200 posts past it every turn, and its reposts 2 s later too.
+    const small: AwsProfile = {
+      ...AWS,
+      quotas: { ...AWS.quotas, apiGatewayRequestsPerSecond: { value: 150, source: 'lowered for the test' } },
+    };
+    const room: Scenario = { name: 'room-200-at-5', rooms: 1, members: 200, rate: 5, seconds };
+    const r = runModel({
+      design: 'wake',
+      scenario: room,
+      profile: small,
+      seed: 5,
+      settings: shipped.settings,
+    });
+    const resyncs = r.features?.resyncs;
+    expect(r.outcomes.resyncNotes).toBeGreaterThan(0);
+    // Each member missed asks once (one noted after the measured seconds is not counted).
+    expect(resyncs?.requests).toBeGreaterThan(0);
+    expect(resyncs?.requests).toBeLessThanOrEqual(r.outcomes.resyncNotes);
+    // The reads are requests of the account that refused the posts: they meet the same full second.
+    expect(resyncs?.refused).toBeGreaterThan(0);
+  });
+});
