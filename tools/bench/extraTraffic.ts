@@ -237,6 +237,23 @@ export class ExtraTraffic {
     next();
   }
 
+  /**
+   * Members the fan-out could not reach (their resync frame or note: functions/deliver/resyncs.ts) each read what they
+   * missed: a `history` call on its route's bucket and the account's requests, and a page of the room's messages (an
+   * upper bound: a gap is often shorter), on the Messages table's read units (the room is not known here, so no key).
+   */
+  resynced(at: number, members: number): void {
+    const { clock } = this.c.traffic;
+    const units = Math.ceil((this.mix.historyPage * this.c.settings.messageBytes) / READ_UNIT_BYTES);
+    clock.at(Math.max(at, clock.now), () => {
+      for (let i = 0; i < members; i++) {
+        if (!this.c.features.request('resyncs', 'history')) continue;
+        this.c.features.add('resyncs', 'readUnits', units);
+        this.c.tableRead('MessagesTable', clock.now, units);
+      }
+    });
+  }
+
   /** A page of the room's messages: one strongly consistent Query of its partition. */
   private page(room: RoomView, at: number): void {
     const units = Math.ceil((this.mix.historyPage * this.c.settings.messageBytes) / READ_UNIT_BYTES);

@@ -36,12 +36,14 @@ import {
   compareWithTwin,
   concurrencyLines,
   deployedDesign,
+  expressStartLines,
   featureTable,
   modelHeader,
   modelTable,
   ownLoadTable,
   SCENARIOS,
   searchCeiling,
+  tableWriteLines,
   templateSettings,
   withinTwice,
 } from './modelRuns';
@@ -393,7 +395,9 @@ function runModelBench(opts: Options) {
     process.stdout.write(
       `${modelTable(rows)}\n\nthe traffic beside the messages (tools/bench/featureTraffic.ts, extraTraffic.ts):\n` +
         `${featureTable(rows, opts.seconds)}\n\nLambda executions at once (tools/bench/lambdaConcurrency.ts):\n` +
-        `${concurrencyLines(rows)}\n`,
+        `${concurrencyLines(rows)}\n\nDynamoDB write units by table (mean a second; busiest second and busiest key against their quotas):\n` +
+        `${tableWriteLines(rows)}\n\nStep Functions Express executions started (the fan-out's StartSyncExecution, the repost machine's StartExecution):\n` +
+        `${expressStartLines(rows)}\n`,
     );
   if (choice === 'ceiling' || choice === 'all') {
     for (const design of opts.designs) {

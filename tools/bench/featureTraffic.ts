@@ -43,6 +43,7 @@ export const FEATURES = [
   'heartbeats',
   'joins',
   'history',
+  'resyncs',
   'search',
   'broadcasts',
   'ssm',

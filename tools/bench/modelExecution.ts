@@ -17,7 +17,7 @@ export function executions(
 ): (batch: QueueMessage[], locked: number[]) => void {
   const { run, s, L, draw, random, transition, clock, rooms, meters, wakeCounts } = st;
   const { design } = run;
-  const { apiGateway, postBudget, putEvents, ruleInvocations, pipeExecutions } = meters;
+  const { apiGateway, postBudget, putEvents, ruleInvocations, pipeExecutions, expressStarts } = meters;
 
   const posting = new Posting({
     design,
@@ -32,6 +32,8 @@ export function executions(
     postBudget,
     putEvents,
     ruleInvocations,
+    expressStarts,
+    resynced: (at, members) => st.extra?.resynced(at, members),
     lambdas: st.lambdas,
     refusals: st.refusals,
     outcomes: st.outcomes,
@@ -50,6 +52,8 @@ export function executions(
   const execute = (batch: QueueMessage[], locked: number[]) => {
     st.counts.executions++;
     const started = clock.now;
+    // The pipe's StartSyncExecution of the fan-out machine, one a batch.
+    expressStarts.take(started);
     const released = () => {
       pipeExecutions.leave();
       release(locked);

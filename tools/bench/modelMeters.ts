@@ -1,7 +1,7 @@
 /**
  * The quotas one run of the model (tools/bench/awsModel.ts) meets, each a meter (tools/bench/quotas.ts): the route
  * buckets, each sender's send limits, the account's API Gateway requests, EventBridge's PutEvents and rule invocations, the FIFO queue's calls
- * (per queue and per group), Pipes' executions at once, the posting budget, DynamoDB's write units per key and per
+ * (per queue and per group), Pipes' executions at once, Express's executions started, the posting budget, DynamoDB's write units per key and per
  * table, its read units per key and per table, and SSM's GetParameter calls a second; and the run's use of each, in the
  * order a row reports them.
  */
@@ -10,15 +10,41 @@ import type { LambdaQuotas } from './lambdaConcurrency';
 import type { ModelSettings } from './modelSettings';
 import { Gauge, type Meter, PerSecond, type QuotaUse, quotaUse } from './quotas';
 import { RouteBuckets } from './routeThrottles';
-import { SenderLimits } from './sendLimits';
+import { SenderLimits, type TokenWrite } from './sendLimits';
 import { entry } from './simulation';
+
+/** Items by key prefix, and their table (the model's keys: the model's parts and featureTraffic.ts). */
+const TABLE_BY_PREFIX: readonly (readonly [string, string])[] = [
+  ['rooms#', 'RoomsTable'],
+  ['messages#', 'MessagesTable'],
+  ['words#', 'WordsTable'],
+  ['membership#', 'MembershipsTable'],
+  ['connection#', 'ConnectionsTable'],
+  ['subscribers#', 'RoomSubscribersIndex'],
+  ['subscription#', 'SubscriptionsTable'],
+];
+
+/**
+ * The table a key's item lives in: the room's item, its log, a word's entries, a member's read position, a
+ * connection's item (its send bucket, its typing marks), its subscriptions (a closed room's moves), the room index's
+ * entries (RoomSubscribers); the Limits table holds the rest: the fan-out's cursor (functions/deliver/dynamoCursor.ts),
+ * the presence boards, the posting budget and each person's rate buckets (`rate#send#<owner>`, personRate.ts).
+ */
+export const tableOf = (key: string): string =>
+  TABLE_BY_PREFIX.find(([prefix]) => key.startsWith(prefix))?.[1] ?? 'LimitsTable';
 
 /** A run's mean rates a second over its measured seconds (ModelMeters.rates). */
 export interface MeanRates {
   accountRequests: number;
   putEvents: number;
   ruleInvocations: number;
+  /** Express executions started a second (fan-out and repost), and the busiest second's. */
+  expressStarts: { mean: number; peak: number };
   tableWriteUnits: Record<string, number>;
+  /** Of those, each table's send-token write units (a send's takes: sendLimits.ts), refused takes' writes included. */
+  tokenWriteUnits: Record<string, number>;
+  /** Each table's busiest second as a share of its write quota, and its busiest key's of the key's 1,000 WCU/s. */
+  tableWritePeaks: Record<string, { table: number; key: number }>;
   /** Each table's read units accepted, and SSM's GetParameter calls. */
   tableReadUnits: Record<string, number>;
   ssmCalls: number;
@@ -33,10 +59,18 @@ export class ModelMeters {
   readonly ruleInvocations: PerSecond;
   readonly queueCalls: PerSecond;
   readonly pipeExecutions: Gauge;
+  /**
+   * Express executions started: each pipe batch's fan-out (StartSyncExecution) and each Repost's repost machine (the
+   * rule's StartExecution), against Express's StartExecution bucket. A start past it is counted as refused, and the
+   * model still runs it: the row flags the quota instead of modelling the pipe's and the rule's retries of it.
+   */
+  readonly expressStarts: PerSecond;
   readonly postBudget: PerSecond;
   readonly groupCalls = new Map<number, PerSecond>();
   readonly keyWrites = new Map<string, PerSecond>();
   readonly tableWrites = new Map<string, PerSecond>();
+  /** The send-token writes accepted, by table: counted beside the table's quota, which they are also taken from. */
+  readonly tokenWrites = new Map<string, PerSecond>();
   readonly keyReads = new Map<string, PerSecond>();
   readonly tableReads = new Map<string, PerSecond>();
   /** Parameter Store's GetParameter calls (each environment's settings read: extraTraffic.ts). */
@@ -61,6 +95,7 @@ export class ModelMeters {
     this.ruleInvocations = new PerSecond(q.eventBridgeRuleInvocationsPerSecond.value);
     this.queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
     this.pipeExecutions = new Gauge(q.pipesConcurrency.value);
+    this.expressStarts = new PerSecond(q.stepFunctionsExpressStartsPerSecond.value);
     this.postBudget = new PerSecond(s.postsPerSecond);
     this.ssm = new PerSecond(q.ssmGetParameterPerSecond.value);
     this.tableLimit = (newTables ? q.dynamodbNewTableWriteUnits : q.dynamodbTableWriteUnits).value;
@@ -68,6 +103,20 @@ export class ModelMeters {
 
   tableQuota(table: string): PerSecond {
     return entry(this.tableWrites, table, () => new PerSecond(this.tableLimit));
+  }
+
+  /**
+   * A send's token writes (sendLimits.ts SenderTake): each on its table's and its key's quota, at `at` (they run
+   * beside the send's first reads, so they add no round trip). The quota that refused one, or undefined.
+   */
+  tokenWrite(writes: readonly TokenWrite[], at: number): 'table' | 'key' | undefined {
+    for (const w of writes) {
+      const table = tableOf(w.key);
+      if (!this.tableQuota(table).take(at, w.units)) return 'table';
+      if (!this.keyQuota(w.key).take(at, w.units)) return 'key';
+      entry(this.tokenWrites, table, () => new PerSecond(Number.POSITIVE_INFINITY)).take(at, w.units);
+    }
+    return undefined;
   }
 
   keyQuota(key: string): PerSecond {
@@ -97,8 +146,20 @@ export class ModelMeters {
       accountRequests: r1(this.apiGateway.rate(seconds, from).mean),
       putEvents: r1(this.putEvents.rate(seconds, from).mean),
       ruleInvocations: r1(this.ruleInvocations.rate(seconds, from).mean),
+      expressStarts: (({ mean, peak }) => ({ mean: r1(mean), peak }))(this.expressStarts.rate(seconds, from)),
       tableWriteUnits: Object.fromEntries(
         [...this.tableWrites].map(([table, m]) => [table, r1(m.unitsRate(seconds, from))]),
+      ),
+      tokenWriteUnits: Object.fromEntries(
+        [...this.tokenWrites].map(([table, m]) => [table, r1(m.unitsRate(seconds, from))]),
+      ),
+      tableWritePeaks: Object.fromEntries(
+        [...this.tableWrites].map(([table, m]) => {
+          const keys = [...this.keyWrites].filter(([key]) => tableOf(key) === table).map(([, k]) => k);
+          const keyPeak = Math.max(0, ...keys.map((k) => k.peakUse(from)));
+          const r2 = (x: number) => Math.round(x * 100) / 100;
+          return [table, { table: r2(m.peakUse(from)), key: r2(keyPeak) }];
+        }),
       ),
       tableReadUnits: Object.fromEntries(
         [...this.tableReads].map(([table, m]) => [table, r1(m.unitsRate(seconds, from))]),
@@ -118,6 +179,7 @@ export class ModelMeters {
       quotaUse('EventBridge rule invocations/s', this.ruleInvocations.limit, [this.ruleInvocations], from),
       quotaUse('posting budget (FanoutPostsPerSecond)', this.postBudget.limit, [this.postBudget], from),
       ...featureUses,
+      quotaUse('Step Functions Express starts/s', this.expressStarts.limit, [this.expressStarts], from),
       quotaUse('Pipes executions at once (account)', this.pipeExecutions.limit, [this.pipeExecutions], from),
       quotaUse('SQS FIFO calls/s per queue', this.queueCalls.limit, [this.queueCalls], from),
       quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, this.groupCalls.values(), from),

@@ -52,6 +52,13 @@ export interface PostingContext {
   postBudget: PerSecond;
   putEvents: PerSecond;
   ruleInvocations: PerSecond;
+  /** Express executions started (the repost machine's, here). */
+  expressStarts: PerSecond;
+  /**
+   * `members` told, or noted, to resync at `at`: each reads the room's history (resyncs.ts: a member that missed
+   * frames fetches them). None: not counted.
+   */
+  resynced?: (at: number, members: number) => void;
   lambdas: Lambdas;
   refusals: Refusals;
   outcomes: Outcomes;
@@ -124,8 +131,10 @@ export class Posting {
       for (let f = first; f < frames.length; f++) {
         if (!apiGateway.take(t)) {
           refusals.apiGatewayPosts++;
-          if (last) outcomes.resyncNotes++;
-          else refused.push(f);
+          if (last) {
+            outcomes.resyncNotes++;
+            this.c.resynced?.(t, 1);
+          } else refused.push(f);
           break;
         }
         t += draw(L.managementPost);
@@ -196,11 +205,14 @@ export class Posting {
           // The repost rule's invocation counted (its delay past the quota left out: a repost waits 2 s anyway).
           ruleInvocations.take(end);
           const started = end + draw(L.eventBridgeToTarget) + transition();
+          // The rule's StartExecution of the repost machine.
+          this.c.expressStarts.take(started);
           const again = this.invoked(started + s.repostWaitMs + transition());
           again.end(this.repost(again.at, first.refused, frames));
         } else {
           refusals.putEvents++;
           outcomes.resyncNotes += first.refused.length;
+          this.c.resynced?.(end, first.refused.length);
         }
       } else {
         // RepostOrPrune → WaitToRepost → RepostChunk: the refused members once more, then a resync note each.
@@ -236,6 +248,7 @@ export class Posting {
     const posts = refused.reduce((n, f) => n + frames.length - f, 0);
     if (!postBudget.take(at, Math.min(posts, postBudget.limit))) {
       outcomes.resyncNotes += refused.length;
+      this.c.resynced?.(at, refused.length);
       return at;
     }
     return this.postMembers(at, refused, frames, true).end;

@@ -56,10 +56,19 @@ export function sendPath(st: ModelState, visible: (m: QueueMessage) => void): Se
       return;
     }
     // The sender's buckets, taken beside its first reads (messages/sending.ts readFirst): a send past its person's or
-    // its connection's limit is RATE_LIMITED, its environment held for the token writes alone.
-    const limited = meters.senders.take(...senderOf(room), at);
+    // its connection's limit is RATE_LIMITED, its environment held for the token writes alone. The writes (the
+    // connection's item, the person's Limits item) are on their tables' and keys' quotas; one throttled answers the
+    // send Busy (sending.ts orBusy), for its sender to send again.
+    const { refused: limited, writes } = meters.senders.take(...senderOf(room), at);
+    const throttled = meters.tokenWrite(writes, invocation.startsAt);
+    if (throttled) refusals[throttled === 'table' ? 'dynamodbTable' : 'dynamodbKey']++;
     if (limited) {
       refusals[limited === 'person' ? 'personSends' : 'connectionSends']++;
+      invocation.end(invocation.startsAt + L.dynamodbItem.p50);
+      return;
+    }
+    if (throttled) {
+      outcomes.busySends++;
       invocation.end(invocation.startsAt + L.dynamodbItem.p50);
       return;
     }

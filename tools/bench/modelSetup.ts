@@ -8,7 +8,7 @@ import { type Latency, latencyMs } from '../local/awsProfile';
 import { DEFAULT_EXTRA_MIX, ExtraTraffic } from './extraTraffic';
 import { DEFAULT_MIX, FeatureTraffic, type TrafficContext } from './featureTraffic';
 import { LAMBDA_QUOTAS, Lambdas } from './lambdaConcurrency';
-import { ModelMeters } from './modelMeters';
+import { ModelMeters, tableOf } from './modelMeters';
 import type { Message, PostTally } from './modelPosting';
 import type { Outcomes, Refusals, WakeCounts } from './modelResult';
 import { DEFAULT_SETTINGS, type ModelRun, type ModelSettings, type RoomMark } from './modelSettings';
@@ -22,16 +22,6 @@ const FEATURE_SEED = 7919;
 const EXTRA_SEED = 104_729;
 /** Which member sends each message: a stream of its own, so the messages' draws are the same whoever sends. */
 const SENDER_SEED = 15_485_863;
-/** Items by key prefix, and their table (the model's keys: the model's parts and featureTraffic.ts). */
-const TABLE_BY_PREFIX: readonly (readonly [string, string])[] = [
-  ['rooms#', 'RoomsTable'],
-  ['messages#', 'MessagesTable'],
-  ['words#', 'WordsTable'],
-  ['membership#', 'MembershipsTable'],
-  ['connection#', 'ConnectionsTable'],
-  ['subscribers#', 'RoomSubscribersIndex'],
-  ['subscription#', 'SubscriptionsTable'],
-];
 
 export interface Room {
   id: number;
@@ -239,13 +229,6 @@ export function setUpModel(run: ModelRun): ModelState {
       };
     });
 
-  /**
-   * The table a key's item lives in: the room's item, its log, a word's entries, a member's read position, a
-   * connection's typing marks, its subscriptions (a closed room's moves), the room index's entries (RoomSubscribers); the Limits table holds the fan-out's cursor (functions/deliver/dynamoCursor.ts), the
-   * presence boards and the posting budget.
-   */
-  const tableOf = (key: string) =>
-    TABLE_BY_PREFIX.find(([prefix]) => key.startsWith(prefix))?.[1] ?? 'LimitsTable';
   if (run.traffic === false) return st;
   const traffic: TrafficContext = {
     clock,

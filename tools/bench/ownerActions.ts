@@ -182,6 +182,7 @@ function runOnce(action: OwnerAction, members: number, run: OwnerRun, seed: numb
     postBudget: meters.postBudget,
     putEvents: meters.putEvents,
     ruleInvocations: meters.ruleInvocations,
+    expressStarts: meters.expressStarts,
     lambdas: st.lambdas,
     refusals: st.refusals,
     outcomes: st.outcomes,

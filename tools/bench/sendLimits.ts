@@ -124,6 +124,26 @@ class LimitMeter {
   }
 }
 
+/**
+ * Write units of one token write: the connection's item (Connections: its ids, name, room and buckets, well under
+ * 1 KB) and the person's bucket (Limits: `rate#send#<owner>`, `fullAt` and `ttl`, under 100 bytes) are each under
+ * 1 KB, and an UpdateItem costs 1 WCU per KB of the larger of the item before and after it
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html).
+ */
+export const TOKEN_WRITE_UNITS = 1;
+
+/** A token write of a send's take: the item's key (`connection#…` in Connections, `rate#send#…` in Limits). */
+export interface TokenWrite {
+  key: string;
+  units: number;
+}
+
+/** A send's take: the limit that refused it (the person's when both did), and the token writes it made. */
+export interface SenderTake {
+  refused?: 'person' | 'connection';
+  writes: TokenWrite[];
+}
+
 /** The quota names a row gives the two limits. */
 export const PERSON_LIMIT = 'PersonSendRateLimit (per person)';
 export const CONNECTION_LIMIT = 'SendRateLimit (per connection)';
@@ -139,12 +159,24 @@ export class SenderLimits {
 
   /**
    * A send of `person` (a room's sender) on its connection `connection` at `at`: both buckets taken at once, each
-   * spending its own token; the limit that refuses (the person's when both do), or undefined when the send passes.
+   * spending its own token; the limit that refuses (the person's when both do, none when the send passes) and the
+   * token writes the take made.
    */
-  take(person: string, connection: string, at: number): 'person' | 'connection' | undefined {
+  take(person: string, connection: string, at: number): SenderTake {
     const byConnection = this.connection?.take(connection, at) ?? true;
     const byPerson = this.person?.take(person, at) ?? true;
-    return !byPerson ? 'person' : !byConnection ? 'connection' : undefined;
+    return {
+      refused: !byPerson ? 'person' : !byConnection ? 'connection' : undefined,
+      // The connection's bucket is written only when it had a token: takeToken refuses before saveSendBucket. The
+      // person's conditional UpdateItem (DynamoGuardStore.takeOrWait) is written whether it takes or not: a write
+      // whose condition fails consumes write units as one that succeeds.
+      writes: [
+        ...(this.connection && byConnection
+          ? [{ key: `connection#${connection}`, units: TOKEN_WRITE_UNITS }]
+          : []),
+        ...(this.person ? [{ key: `rate#send#${person}`, units: TOKEN_WRITE_UNITS }] : []),
+      ],
+    };
   }
 
   /** Each limit in force as a quota of the run, from second `from` on. */

@@ -76,6 +76,8 @@ export interface AwsProfile {
     eventBridgeRuleInvocationsPerSecond: Quota;
     /** Step Functions: an inline Map's concurrent iterations. */
     stepFunctionsInlineMapConcurrency: Quota;
+    /** Step Functions Express: executions started a second (StartExecution's token bucket, refilled each second). */
+    stepFunctionsExpressStartsPerSecond: Quota;
   };
 }
 
@@ -205,6 +207,12 @@ export const AWS: AwsProfile = {
     stepFunctionsInlineMapConcurrency: {
       value: 40,
       source: 'docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html',
+    },
+    // StartExecution for Express: a bucket of 6,000 refilled 6,000 a second, per account and Region. The model holds
+    // the pipe's StartSyncExecution calls to the same bucket as the rules' StartExecution: the reading that binds first.
+    stepFunctionsExpressStartsPerSecond: {
+      value: 6_000,
+      source: 'docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html (StartExecution, Express)',
     },
   },
 };
