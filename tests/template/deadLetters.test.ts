@@ -130,3 +130,85 @@ it('gives the local cloud the dead-letter queue of the rule target', () => {
   const chat = local.eventRules().find((r) => r.logicalId === ruleId);
   expect(chat?.targets[0]?.deadLetterArn).toMatch(/^arn:aws:sqs:[\w-]+:\d{12}:.+ChatEventsDeadLetterQueue$/);
 });
+
+describe("a message's push that never ran is kept and announced, not lost", () => {
+  const pushTarget = ((props('PushOnMessageRule').Targets as Props[] | undefined) ?? [])[0] ?? {};
+  const alarmOn = (metric: string) =>
+    Object.values(Resources).filter(
+      (r) => r.Type === 'AWS::CloudWatch::Alarm' && JSON.stringify(r.Properties).includes(metric),
+    );
+
+  it('sends the event the rule could not hand the push function, within 2 minutes, to PushDeadLetterQueue', () => {
+    expect(pushTarget).toMatchObject({
+      Arn: getAtt('PushFunction', 'Arn'),
+      RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 },
+      DeadLetterConfig: { Arn: getAtt('PushDeadLetterQueue', 'Arn') },
+    });
+    // EventBridge and Lambda dead-letter queues are standard queues.
+    expect(props('PushDeadLetterQueue')).toEqual({
+      MessageRetentionPeriod: 1209600,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('gives up a throttled or failed invocation after 2 minutes, without a second push, into the same queue', () => {
+    expect(Resources.PushFunctionEventInvokeConfig?.Properties).toMatchObject({
+      FunctionName: { Ref: 'PushFunction' },
+      MaximumEventAgeInSeconds: 120,
+      MaximumRetryAttempts: 0,
+    });
+    expect(props('PushFunction').DeadLetterConfig).toEqual({
+      TargetArn: getAtt('PushDeadLetterQueue', 'Arn'),
+    });
+    const sends = (props('PushFunctionRole').Policies as { PolicyDocument: { Statement: Props[] } }[])
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .filter((st) => JSON.stringify(st.Action).includes('sqs:'));
+    expect(sends).toEqual([
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('PushDeadLetterQueue', 'Arn') },
+    ]);
+  });
+
+  it('lets only EventBridge, for the push rule alone, send to the queue', () => {
+    const policies = Object.values(Resources).filter(
+      (r) =>
+        r.Type === 'AWS::SQS::QueuePolicy' &&
+        JSON.stringify(r.Properties?.Queues) === '[{"Ref":"PushDeadLetterQueue"}]',
+    );
+    expect(policies).toHaveLength(1);
+    expect(
+      (policies[0]?.Properties?.PolicyDocument as { Statement?: Props[] } | undefined)?.Statement,
+    ).toEqual([
+      {
+        Sid: expect.any(String),
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: getAtt('PushDeadLetterQueue', 'Arn'),
+        Condition: { ArnEquals: { 'aws:SourceArn': getAtt('PushOnMessageRule', 'Arn') } },
+      },
+    ]);
+  });
+
+  it("alarms, to the alarm topic, on the queue's first message and on the rule's failed invocations", () => {
+    const queueAlarms = Object.values(Resources).filter(
+      (r) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        JSON.stringify(r.Properties?.Dimensions) ===
+          JSON.stringify([{ Name: 'QueueName', Value: getAtt('PushDeadLetterQueue', 'QueueName') }]),
+    );
+    expect(queueAlarms).toHaveLength(1);
+    expect(queueAlarms[0]?.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    const ruleName = { 'Fn::Select': [2, { 'Fn::Split': ['/', getAtt('PushOnMessageRule', 'Arn')] }] };
+    const ruleAlarms = alarmOn('FailedInvocations').filter((r) =>
+      JSON.stringify(r.Properties).includes(JSON.stringify(ruleName)),
+    );
+    expect(ruleAlarms).toHaveLength(1);
+    expect(JSON.stringify(ruleAlarms[0]?.Properties)).toContain('InvocationsFailedToBeSentToDlq');
+    for (const alarm of [...queueAlarms, ...ruleAlarms])
+      expect(JSON.stringify(alarm.Properties?.AlarmActions)).toContain('AlarmTopicArn');
+  });
+});

@@ -36,6 +36,9 @@ export abstract class TemplateResources extends TemplateCore {
       'MemorySize',
       'ReservedConcurrentExecutions',
       'Environment',
+      'EventInvokeConfig',
+      'DeadLetterQueue',
+      'DeadLetterConfig',
     ];
     for (const key of keys) {
       props[key] = this.prop(logicalId, key);
@@ -66,6 +69,7 @@ export abstract class TemplateResources extends TemplateCore {
         ),
       }),
       environment,
+      ...asyncInvoke(props, path),
     };
   }
 
@@ -176,4 +180,36 @@ export abstract class TemplateResources extends TemplateCore {
     if (!hit) throw new Error(`${path}: ${text} does not invoke a function of this template`);
     return arns.get(hit) as string;
   }
+}
+
+/**
+ * A function's asynchronous invocation settings: SAM's EventInvokeConfig (MaximumRetryAttempts 0 to 2,
+ * MaximumEventAgeInSeconds 60 to 21,600: Lambda API reference, PutFunctionEventInvokeConfig) and its dead-letter
+ * queue, SAM's DeadLetterQueue (`Type: SQS`) or AWS::Lambda::Function's DeadLetterConfig; nothing when none is set.
+ */
+function asyncInvoke(props: Obj, path: string): { asyncInvoke?: NonNullable<LocalFunction['asyncInvoke']> } {
+  const config = isObj(props.EventInvokeConfig) ? props.EventInvokeConfig : {};
+  const ranged = (key: string, min: number, max: number): number | undefined => {
+    if (config[key] === undefined) return undefined;
+    const value = num(config[key], min, `${path}.EventInvokeConfig.${key}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new Error(`${path}.EventInvokeConfig.${key}: ${value} is not an integer from ${min} to ${max}`);
+    return value;
+  };
+  const retries = ranged('MaximumRetryAttempts', 0, 2);
+  const age = ranged('MaximumEventAgeInSeconds', 60, 21_600);
+  const sam = isObj(props.DeadLetterQueue) ? props.DeadLetterQueue : undefined;
+  if (sam && sam.Type !== 'SQS')
+    throw new Error(`${path}.DeadLetterQueue.Type: only SQS is emulated locally`);
+  const target =
+    sam?.TargetArn ?? (isObj(props.DeadLetterConfig) ? props.DeadLetterConfig.TargetArn : undefined);
+  const deadLetterArn = target === undefined ? undefined : str(target, `${path}.DeadLetterQueue.TargetArn`);
+  if (retries === undefined && age === undefined && deadLetterArn === undefined) return {};
+  return {
+    asyncInvoke: {
+      ...(retries !== undefined && { maximumRetryAttempts: retries }),
+      ...(age !== undefined && { maximumEventAgeSeconds: age }),
+      ...(deadLetterArn !== undefined && { deadLetterArn }),
+    },
+  };
 }

@@ -24,6 +24,11 @@ export interface LocalFunction {
   /** ReservedConcurrentExecutions, when the template sets it. */
   reservedConcurrency?: number;
   environment: Record<string, string>;
+  /**
+   * How Lambda handles an accepted asynchronous invocation (SAM's EventInvokeConfig and DeadLetterQueue, or
+   * AWS::Lambda::Function's DeadLetterConfig), when the template sets any: tools/local/lambdaAsync.ts.
+   */
+  asyncInvoke?: { maximumRetryAttempts?: number; maximumEventAgeSeconds?: number; deadLetterArn?: string };
 }
 
 /** A CreateTable input plus what CreateTable cannot carry (dynalite has no TTL; startDynamo strips extras). */

@@ -23,6 +23,7 @@ import {
   type LocalFunctionSpec,
   LocalLambda,
 } from './lambda/service';
+import { invokeAsynchronously } from './lambdaAsync';
 import type { LocalWait } from './localWait';
 import type { DevIssuer } from './oidc';
 import { DEFAULT_PIPE_POLLERS, type LocalPipes, startPipes as startLocalPipes } from './pipes';
@@ -279,6 +280,7 @@ export async function startEvents(
   sqs: LocalSqs,
 ): Promise<Started<{ eventBridge: LocalEventBridge; endpoint: string }>> {
   const { template } = ctx;
+  const functions = new Map(template.functions().map((fn) => [fn.logicalId, fn]));
   const eventBridge = createEventBridge({
     sqs,
     queueAllowsEvents: queuePolicyAllowsEvents(template),
@@ -300,11 +302,16 @@ export async function startEvents(
           `${new Date().toISOString().slice(11, 23)} DEBUG eventbridge: ${event['detail-type']} matched rule ${rule.logicalId}, target ${target.logicalId}${correlation(event)}`,
         );
       if (target.kind === 'stateMachine') executions.start(target.logicalId, input);
-      // An asynchronous invocation: nobody waits for it, so a failure is only logged (no retries locally).
+      // An asynchronous invocation: Lambda takes the event, so the rule's retries and dead-letter queue are done with
+      // it; the function's own retries and dead-letter queue follow (tools/local/lambdaAsync.ts).
       else
-        invoke(target.logicalId, input, 'background').catch((error: Error) =>
-          ctx.warn(`EventBridge target ${target.logicalId} failed: ${error.name}: ${error.message}`),
-        );
+        invokeAsynchronously({
+          fn: functions.get(target.logicalId) ?? { logicalId: target.logicalId },
+          event: input,
+          invoke: (event) => invoke(target.logicalId, event, 'background'),
+          sqs,
+          warn: ctx.warn,
+        });
     },
     log: ctx.print,
     guard: guard(ctx.iam, 'events'),
