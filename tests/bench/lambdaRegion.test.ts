@@ -1,6 +1,7 @@
 import { runModel, type Scenario } from '../../tools/bench/awsModel';
 import { initLatencyFor, LAMBDA_QUOTAS, reservationFor } from '../../tools/bench/lambdaConcurrency';
-import { concurrencyLines, notClean } from '../../tools/bench/modelRuns';
+import { concurrencyLines } from '../../tools/bench/modelQuotaLines';
+import { notClean } from '../../tools/bench/modelRuns';
 import { profileInRegion } from '../../tools/bench/regions';
 import { stackLimits } from '../../tools/bench/stackLimits';
 import { AWS } from '../../tools/local/awsProfile';

@@ -1,5 +1,5 @@
 import { runModel, type Scenario } from '../../tools/bench/awsModel';
-import { EXPRESS_STARTS, expressStartLines, tableWriteLines } from '../../tools/bench/modelRuns';
+import { EXPRESS_STARTS, expressStartLines, tableWriteLines } from '../../tools/bench/modelQuotaLines';
 import { TOKEN_WRITE_UNITS } from '../../tools/bench/sendLimits';
 import { stackLimits } from '../../tools/bench/stackLimits';
 import { AWS, type AwsProfile } from '../../tools/local/awsProfile';

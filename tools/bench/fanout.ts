@@ -30,20 +30,18 @@ import { runCeiling } from './ceiling';
 import { memoryOf, startChildCloud } from './childCloud';
 import { runHotRoom } from './hotRoom';
 import { Members, now, pool } from './members';
+import { concurrencyLines, expressStartLines, tableWriteLines } from './modelQuotaLines';
 import {
   ceilingNote,
   ceilingSettings,
   compareWithTwin,
-  concurrencyLines,
   deployedDesign,
-  expressStartLines,
   featureTable,
   modelHeader,
   modelTable,
   ownLoadTable,
   SCENARIOS,
   searchCeiling,
-  tableWriteLines,
   templateSettings,
   withinTwice,
 } from './modelRuns';

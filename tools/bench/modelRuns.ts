@@ -6,7 +6,6 @@ import { join, resolve } from 'node:path';
 import { readTemplateFile } from '../infra/template';
 import type { AwsProfile } from '../local/awsProfile';
 import { type Design, type ModelResult, type ModelSettings, runModel, type Scenario } from './awsModel';
-import { reservationFor } from './lambdaConcurrency';
 import { ownersTable } from './ownerActions';
 import { presenceTable } from './presence';
 import { describeBinding } from './quotas';
@@ -299,74 +298,6 @@ export function modelTable(rows: ModelResult[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   return [fmt(head), ...lines.map(fmt)].join('\n');
-}
-
-/**
- * Each run's most executions at once of the messages function and Deliver, and the reservation each would need
- * (lambdaConcurrency.ts reservationFor): the figures MessagesReservedConcurrency and DeliverReservedConcurrency are
- * set from (docs/DECISIONS.md, "Reserved concurrency of Deliver and Messages").
- */
-export function concurrencyLines(rows: ModelResult[]): string {
-  return rows
-    .map((r) => {
-      const fns = ['MessagesFunction', 'DeliverFunction'].map((fn) => {
-        const peak = r.lambdaPeaks[fn] ?? 0;
-        return `${fn} peak ${peak} (reserve ≥ ${reservationFor(peak)})`;
-      });
-      return `${r.design} ${r.scenario}: ${fns.join(', ')}`;
-    })
-    .join('\n');
-}
-
-/** The quota names the two lines below read from a row's quotas. */
-const TABLE_WRITES = 'DynamoDB write units/s per table';
-const KEY_WRITES = 'DynamoDB writes/s per key';
-export const EXPRESS_STARTS = 'Step Functions Express starts/s';
-
-/**
- * Each run's write units a second by table, busiest first: the mean, of which the send tokens' (each send's
- * connection bucket in Connections and person bucket in Limits: sendLimits.ts), and the busiest second against the
- * table's quota and the busiest key's against a partition's, so the Limits table's share of both is read beside
- * the Words and Rooms tables'.
- */
-export function tableWriteLines(rows: ModelResult[]): string {
-  return rows
-    .map((r) => {
-      const tableLimit = r.quotas.find((q) => q.name === TABLE_WRITES)?.limit;
-      const keyLimit = r.quotas.find((q) => q.name === KEY_WRITES)?.limit;
-      const tables = Object.entries(r.rates.tableWriteUnits)
-        .sort(([, a], [, b]) => b - a)
-        .map(([table, units]) => {
-          const tokens = r.rates.tokenWriteUnits[table];
-          const peak = r.rates.tableWritePeaks[table];
-          const pct = (x = 0) => `${Math.round(x * 100)}%`;
-          return (
-            `${table} ${units}${tokens ? ` (send tokens ${tokens})` : ''}: busiest second ${pct(peak?.table)} of ` +
-            `${tableLimit}, busiest key ${pct(peak?.key)} of ${keyLimit}`
-          );
-        });
-      return `${r.design} ${r.scenario}: ${tables.join('; ')}`;
-    })
-    .join('\n');
-}
-
-/**
- * Each run's Express executions started a second (mean and busiest second) beside Express's StartExecution quota,
- * flagged `OVER` with the starts past it when its busiest second exceeds it (the model still runs them: the pipe's
- * and the rules' retries of a throttled start are not modelled).
- */
-export function expressStartLines(rows: ModelResult[]): string {
-  return rows
-    .map((r) => {
-      const use = r.quotas.find((q) => q.name === EXPRESS_STARTS);
-      const { mean, peak } = r.rates.expressStarts;
-      const over = use && use.refused > 0 ? `: OVER its quota, ${use.refused} starts past it` : '';
-      return (
-        `${r.design} ${r.scenario}: ${mean}/s (busiest second ${peak}) of ${use?.limit}/s, ` +
-        `${Math.round((use?.peakUse ?? 0) * 100)}%${over}`
-      );
-    })
-    .join('\n');
 }
 
 /**

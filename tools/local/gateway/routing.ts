@@ -59,58 +59,21 @@ export function routeMessage(host: RoutingHost, conn: Connection, data: RawData,
   }
   const event = messageEvent(host.info, conn, route.routeKey, body, now);
   const requestId = event.requestContext.requestId;
-  // The integration timeout counts from the frame's arrival. Past it the client hears so, once, and the function
-  // runs on with its late answer dropped: an outcome settled at or after the deadline is never the answer, also
-  // when its event runs before the timer's. The time the invocation waits here for a free execution environment is
-  // not counted (LocalWait): on AWS it would have started at once.
-  let deadline = now + host.integrationTimeoutMs;
-  let answered = false;
-  let waitingHere = false;
-  // When the invocation could run, and how long it waited here for that: the log of a timeout says where its time went.
-  let startedAt: number | undefined;
-  let waitedHereMs = 0;
-  const timeOut = (): void => {
-    answered = true;
-    clearTimeout(timer);
+  const clock = new IntegrationClock(now, host.integrationTimeoutMs, (fields) => {
     host.log('warn', 'route integration timed out', {
       routeKey: route.routeKey,
       connectionId: conn.id,
-      afterMs: host.integrationTimeoutMs,
-      waitedHereMs,
-      ...(startedAt !== undefined && { runningMs: Date.now() - startedAt }),
+      ...fields,
     });
     sendFrame(host, conn, errorFrame('Endpoint request timed out', conn.id, requestId));
-  };
-  // While the invocation waits for an environment the timer does nothing: it is armed again once it starts.
-  const onTimer = (): void => {
-    if (!waitingHere) timeOut();
-  };
-  let timer = setTimeout(onTimer, host.integrationTimeoutMs);
-  const wait: LocalWait = {
-    queued: () => {
-      waitingHere = true;
-    },
-    started: (waitedMs) => {
-      waitingHere = false;
-      startedAt = Date.now();
-      waitedHereMs = waitedMs;
-      if (answered) return;
-      deadline += waitedMs;
-      clearTimeout(timer);
-      timer = setTimeout(onTimer, Math.max(0, deadline - Date.now()));
-    },
-  };
-  host.invoke(route.routeKey, event, deadline, wait).then(
+  });
+  host.invoke(route.routeKey, event, clock.deadline, clock).then(
     (result) => {
-      if (answered) return;
-      if (Date.now() >= deadline) return timeOut();
-      clearTimeout(timer);
+      if (!clock.inTime()) return;
       if (route.twoWay && typeof result?.body === 'string') sendFrame(host, conn, result.body);
     },
     (err: unknown) => {
-      if (answered) return;
-      if (Date.now() >= deadline) return timeOut();
-      clearTimeout(timer);
+      if (!clock.inTime()) return;
       host.log('warn', 'route integration failed', {
         routeKey: route.routeKey,
         connectionId: conn.id,
@@ -119,6 +82,72 @@ export function routeMessage(host: RoutingHost, conn: Connection, data: RawData,
       sendFrame(host, conn, errorFrame('Internal server error', conn.id, requestId));
     },
   );
+}
+
+/**
+ * A route invocation's integration timeout, counted from the frame's arrival. Past it the client hears so, once
+ * (`timedOut`), and the function runs on with its late answer dropped: an outcome settled at or after the deadline is
+ * never the answer, also when its event runs before the timer's. The time the invocation waits here for a free
+ * execution environment is not counted (LocalWait): on AWS it would have started at once.
+ */
+class IntegrationClock implements LocalWait {
+  /** When the client stops waiting; moved later by the invocation's wait here. */
+  deadline: number;
+  private answered = false;
+  private waitingHere = false;
+  // When the invocation could run, and how long it waited here for that: a timeout's log says where its time went.
+  private startedAt: number | undefined;
+  private waitedHereMs = 0;
+  private timer: NodeJS.Timeout;
+
+  constructor(
+    arrivedAt: number,
+    private readonly timeoutMs: number,
+    private readonly timedOut: (fields: Record<string, number>) => void,
+  ) {
+    this.deadline = arrivedAt + timeoutMs;
+    this.timer = setTimeout(() => this.onTimer(), timeoutMs);
+  }
+
+  queued(): void {
+    this.waitingHere = true;
+  }
+
+  started(waitedMs: number): void {
+    this.waitingHere = false;
+    this.startedAt = Date.now();
+    this.waitedHereMs = waitedMs;
+    if (this.answered) return;
+    this.deadline += waitedMs;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, this.deadline - Date.now()));
+  }
+
+  /** Whether an outcome settled now is the answer (the timer stops); if it is late, the client hears the timeout. */
+  inTime(): boolean {
+    if (this.answered) return false;
+    if (Date.now() >= this.deadline) {
+      this.timeOut();
+      return false;
+    }
+    clearTimeout(this.timer);
+    return true;
+  }
+
+  // While the invocation waits for an environment the timer does nothing: it is armed again once it starts.
+  private onTimer(): void {
+    if (!this.waitingHere) this.timeOut();
+  }
+
+  private timeOut(): void {
+    this.answered = true;
+    clearTimeout(this.timer);
+    this.timedOut({
+      afterMs: this.timeoutMs,
+      waitedHereMs: this.waitedHereMs,
+      ...(this.startedAt !== undefined && { runningMs: Date.now() - this.startedAt }),
+    });
+  }
 }
 
 function routeFor(host: RoutingHost, body: string): GatewayRoute | undefined {
