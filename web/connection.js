@@ -210,7 +210,8 @@ function onHashChange() {
 
 export function bindConnection() {
   ui.retryNow.addEventListener('click', reconnectNow);
-  signInButton = h('button', 'link-button retry-button', 'Sign in again');
+  // Not a retry-button: a phone's bar hides those (responsive.css), and nothing else signs the person in again.
+  signInButton = h('button', 'link-button sign-in-button', 'Sign in again');
   signInButton.type = 'button';
   signInButton.dataset.testid = 'sign-in-again';
   signInButton.hidden = true;

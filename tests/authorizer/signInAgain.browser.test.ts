@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -6,14 +6,16 @@ import { CLOCK_LEEWAY_SECONDS } from '../../functions/core/identity/identity';
 import type { LocalCloud } from '../../tools/local/cloud';
 import type { DevIssuer } from '../../tools/local/oidc';
 import { launchChromium } from '../helpers/browser';
-import { hasText, shownRoom, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { hasText, SCREENSHOTS, shownRoom, UI_TIMEOUT_MS } from '../helpers/browserStage';
+import { fits } from '../helpers/fitsWindow';
 import { deleteConnection, startTestCloud } from '../helpers/localCloud';
 
 /**
  * A signed-in tab whose sign-in lapses under it: its token expires, or the issuer no longer publishes its key, or the
  * local cloud restarted (same ports, same data dir) with a new development issuer. The authorizer refuses the token
  * with 401, which a browser never shows the page: the page asks to sign in again instead of reconnecting for ever,
- * and signing in again lands in the room it showed.
+ * and signing in again lands in the room it showed. On a phone's window (390×844) as on a laptop's, "Sign in again"
+ * is whole in the bar, beside the room's name.
  */
 jest.setTimeout(240_000);
 
@@ -23,12 +25,16 @@ jest.setTimeout(240_000);
  */
 const ASK_WITHIN_MS = 30_000;
 
+const PHONE = { width: 390, height: 844 };
+const LAPTOP = { width: 1280, height: 800 };
+
 const parameters = { AuthMode: 'oidc' };
 const dataDir = mkdtempSync(join(tmpdir(), 'roomcast-signin-again-'));
 let cloud: LocalCloud | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
   cloud = (await startTestCloud({ parameters, dataDir })).cloud;
   browser = await launchChromium();
 });
@@ -42,11 +48,17 @@ afterAll(async () => {
 const status = (page: Page, state: string) =>
   page.locator(`[data-testid="connection-status"][data-state="${state}"]`);
 
-/** A new tab holding `token` as its sign-in (web/signin.js keeps it in sessionStorage), on the chat page. */
-async function tabWithToken(at: LocalCloud, token: string, clockAt?: number): Promise<Page> {
-  const page = await (
-    await (browser as Browser).newContext({ viewport: { width: 1280, height: 800 } })
-  ).newPage();
+/**
+ * A new tab (a `viewport` window, a laptop's unless given) holding `token` as its sign-in (web/signin.js keeps it in
+ * sessionStorage), on the chat page.
+ */
+async function tabWithToken(
+  at: LocalCloud,
+  token: string,
+  clockAt?: number,
+  viewport = LAPTOP,
+): Promise<Page> {
+  const page = await (await (browser as Browser).newContext({ viewport })).newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
   if (clockAt !== undefined) await page.clock.install({ time: clockAt });
   await page.goto(`${at.httpUrl}/config.json`);
@@ -109,6 +121,58 @@ it('asks to sign in again once the token has expired, without a fetch, and retur
   await signIn(page, at.httpUrl, 'erin');
   await status(page, 'online').waitFor();
   await page.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor();
+});
+
+it('on a phone (390×844) as on a laptop (1280×800), "Sign in again" is whole in the window and signs in again', async () => {
+  const at = cloud as LocalCloud;
+  const issuer = at.devIssuer as DevIssuer;
+  // As above: tokens of 3 s in tabs whose clocks run a minute behind, each tab in a room of its own.
+  const ttlSeconds = 3;
+  const windows = [
+    { viewport: PHONE, username: 'gina' },
+    { viewport: LAPTOP, username: 'hugo' },
+  ];
+  const tokens = await Promise.all(windows.map(({ username }) => issuer.mint(username, { ttlSeconds })));
+  // Both refused from here (the later token's exp, past the leeway).
+  const refusedFrom = Date.now() + (ttlSeconds + CLOCK_LEEWAY_SECONDS + 1) * 1000;
+  const tabs: { page: Page; code: string; username: string; width: number }[] = [];
+  for (const [i, { viewport, username }] of windows.entries()) {
+    const { idToken } = tokens[i] as { idToken: string };
+    const page = await tabWithToken(at, idToken, Date.now() - 60_000, viewport);
+    await status(page, 'online').waitFor();
+    // A phone's room panel is a drawer, opened from the bar.
+    if (viewport === PHONE) await page.getByTestId('sidebar-toggle').click();
+    await page.getByTestId('create-room-button').click();
+    await page.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor({
+      state: 'attached',
+    });
+    tabs.push({ page, code: await shownRoom(page), username, width: viewport.width });
+  }
+
+  // The tokens lapse; the connections drop (a phone put away), the tabs' clocks right.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, refusedFrom - Date.now())));
+  for (const { page } of tabs) {
+    await page.clock.setSystemTime(Date.now());
+    await drop(at, page);
+  }
+
+  for (const { page, code, username, width } of tabs) {
+    const again = page.getByTestId('sign-in-again');
+    await again.waitFor({ timeout: ASK_WITHIN_MS });
+    await hasText(page.getByTestId('connection-status'), 'Your sign-in has expired');
+    // Whole in the window, not covered, and the page no wider than the window: a tap reaches it.
+    expect(await fits(again, width)).toBe(true);
+    expect(await fits(page.getByTestId('connection-status'), width)).toBe(true);
+    // The room's name stays in the bar beside it.
+    expect(await fits(page.getByTestId('room-title'), width)).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, `sign-in-again-${width}.png`) });
+
+    await again.click();
+    await signIn(page, at.httpUrl, username);
+    await status(page, 'online').waitFor();
+    await page.locator(`[data-testid="room-code"][data-room-id="${code}"]`).waitFor({ state: 'attached' });
+    expect(await again.isVisible()).toBe(false);
+  }
 });
 
 it("asks to sign in again when the issuer no longer publishes the key of the tab's token", async () => {

@@ -12,9 +12,10 @@ import {
 } from '../helpers/browserStage';
 
 /**
- * One person on two devices in the web chat at 1280×800 (issue 72): Alice's laptop (device A) and phone (device B)
- * both list a direct message Bob sends two messages to, each with a badge of 2 and "(2)" in the tab's title. When she
- * opens the DM on the laptop, the phone's badge and title count clear at once, without a reload (a pushed `read`).
+ * A read reaches the person's other devices in the web chat: Alice is signed in on her laptop (device A) and phone
+ * (device B), both pages 1280×800 windows, and both list a direct message Bob sends two messages to, each with a
+ * badge of 2 and "(2)" in the tab's title. When she opens the DM on the laptop, the phone's badge and title count
+ * clear at once, without a reload (a pushed `read`).
  */
 jest.setTimeout(240_000);
 

@@ -1,14 +1,7 @@
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
-import {
-  browserStage,
-  hasText,
-  messageRow,
-  person,
-  SCREENSHOTS,
-  say,
-  UI_TIMEOUT_MS,
-} from '../helpers/browserStage';
+import type { Page } from 'playwright-core';
+import { browserStage, hasText, messageRow, person, SCREENSHOTS, say } from '../helpers/browserStage';
+import { fits } from '../helpers/fitsWindow';
 
 /**
  * The room's top bar on a phone (390×844), for the room's owner, who has the most in it: the room's name stays in
@@ -22,61 +15,6 @@ const stage = browserStage();
 const PHONE = { width: 390, height: 844 };
 const LAPTOP = { width: 1280, height: 800 };
 const ROOM_NAME = 'Weekend hikes and trail reports';
-
-interface Geometry {
-  whole: boolean;
-  onTop: boolean;
-  rect: string;
-  pageWidth: number;
-  window: number[];
-}
-
-/** The element's box against the window, whether it is the element a tap at its centre reaches, and the page's width. */
-function geometry(item: Locator): Promise<Geometry> {
-  return item.evaluate((el) => {
-    const r = el.getBoundingClientRect();
-    const w = globalThis as unknown as {
-      innerWidth: number;
-      innerHeight: number;
-      document: {
-        documentElement: { scrollWidth: number };
-        elementFromPoint(x: number, y: number): unknown;
-      };
-    };
-    const hit = w.document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-    return {
-      whole:
-        r.width > 0 &&
-        r.height > 0 &&
-        r.left >= 0 &&
-        r.top >= 0 &&
-        r.right <= w.innerWidth &&
-        r.bottom <= w.innerHeight,
-      onTop: hit === el || (el as unknown as { contains(n: unknown): boolean }).contains(hit),
-      rect: JSON.stringify(r),
-      pageWidth: w.document.documentElement.scrollWidth,
-      window: [w.innerWidth, w.innerHeight],
-    };
-  });
-}
-
-/**
- * Whether the element is whole in the window and on top, and the page no wider than `width`, once the page has settled
- * (rows and panels are drawn as frames come in): read until it holds or the UI timeout passes, never at one instant.
- * On failure the last reading is logged.
- */
-async function fits(item: Locator, width: number): Promise<boolean> {
-  const giveUpAt = Date.now() + UI_TIMEOUT_MS;
-  for (;;) {
-    const seen = await geometry(item);
-    if (seen.whole && seen.onTop && seen.pageWidth <= width) return true;
-    if (Date.now() > giveUpAt) {
-      console.log('does not fit the window', seen);
-      return false;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Opens the bar's "⋯" menu (closed) and picks tool `testid`: its panel `panel` shows, and the menu closes. */
 async function useTool(page: Page, testid: string, panel: string): Promise<void> {
