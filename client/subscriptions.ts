@@ -31,9 +31,10 @@ export type RoomToFollow = string | { roomId: string; key?: string };
 export const HISTORY_PACE_MS = 2000;
 
 /**
- * How a `subscribe` answered BUSY or INTERNAL, as a whole or for some of its rooms, is asked again: the server answers
- * so when it met a limit for now (its deadline, DynamoDB throttling) or failed midway, and asking again is harmless (a
- * room followed already is answered as it stands, nothing written). Without it a page stops getting those rooms'
+ * How a `subscribe` answered BUSY or INTERNAL, as a whole or for some of its rooms, or not answered in time, is asked
+ * again: the server answers so when it met a limit for now (its deadline, DynamoDB throttling) or failed midway, an
+ * answer may be lost or late, and asking again is harmless (a room followed already is answered as it stands, nothing
+ * written). Without it a page stops getting those rooms'
  * messages, and their unread counts stop rising, until the next reconnect. As changes are (CHANGE_RETRY): full jitter
  * up to 250 ms, 500 ms, 1 s, four attempts in all. A (re)connect meanwhile ends the tries: its resubscribe asks for
  * every followed room anyway.
@@ -168,7 +169,8 @@ export class Subscriptions {
   }
 
   /**
-   * Sends `subscribe` for `roomIds` and hands each answer to `took`. A frame answered BUSY or INTERNAL is sent again,
+   * Sends `subscribe` for `roomIds` and hands each answer to `took`. A frame answered BUSY or INTERNAL, or not answered
+   * in time (TIMEOUT: a loaded stage, or the gateway's own error frame, which names no request), is sent again,
    * and so is one for the rooms an answer refused so, after a full-jitter wait (SUBSCRIBE_RETRY), each room after
    * what this client has of it by then; never a room refused for good (unknown, closed, not allowed), nor one left or
    * shown since. Resolves with the rooms refused for good and those still busy after the last attempt; `stopped`
@@ -194,7 +196,8 @@ export class Subscriptions {
         if (attempt >= SUBSCRIBE_RETRY.maxAttempts) return { refused: [...refused, ...busy], stopped: false };
         waiting = busy.map((r) => r.roomId);
       } catch (error) {
-        const retryable = error instanceof RoomcastError && RETRY_CODES.has(error.code);
+        const retryable =
+          error instanceof RoomcastError && (RETRY_CODES.has(error.code) || error.code === 'TIMEOUT');
         if (!retryable || attempt >= SUBSCRIBE_RETRY.maxAttempts) throw error;
       }
       const delayMs = fullJitterDelay(SUBSCRIBE_RETRY, attempt - 1, this.host.random);
