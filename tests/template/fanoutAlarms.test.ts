@@ -30,6 +30,8 @@ const ALARMS = [
   'FanoutPipeFailuresAlarm',
   'RoomEventsRuleFailuresAlarm',
   'BroadcastRuleFailuresAlarm',
+  'RepostRuleFailuresAlarm',
+  'DepartureRuleFailuresAlarm',
   'TableThrottlesAlarm',
 ];
 
@@ -109,6 +111,8 @@ function evaluate(value: unknown, arns: Record<string, string>): unknown {
 describe.each([
   ['RoomEventsRuleFailuresAlarm', 'RoomEventsRule', getAtt('FanoutQueue', 'Arn')],
   ['BroadcastRuleFailuresAlarm', 'BroadcastStateMachineBroadcastToEveryone', ref('BroadcastStateMachine')],
+  ['RepostRuleFailuresAlarm', 'RepostStateMachineRepostThrottled', ref('RepostStateMachine')],
+  ['DepartureRuleFailuresAlarm', 'DepartureStateMachineLeaveRooms', ref('DepartureStateMachine')],
 ])('%s', (alarmId, ruleId, target) => {
   const rule = props(ruleId);
 
@@ -219,6 +223,66 @@ describe('the dashboard', () => {
       `SELECT SUM(FailedInvocations) FROM SCHEMA("AWS/Events", EventBusName, RuleName) WHERE EventBusName = '${busName}' GROUP BY RuleName`,
     );
     expect(widget('RoomEventsRuleFailuresAlarm')?.properties.title).toContain('BroadcastRuleFailuresAlarm');
+  });
+});
+
+/**
+ * A rule that cannot hand an event to its target is silent unless its own alarm says so: every EventBridge rule of the
+ * stack with a target (the template's own and those SAM makes from a machine's or function's events) retries, keeps
+ * what it gave up on in a dead-letter queue, and has one alarm on its FailedInvocations and
+ * InvocationsFailedToBeSentToDlq that notifies the alarms topic and is named on the dashboard's rules widget. The
+ * rules are read from the template, so a rule added without its alarm fails here.
+ */
+describe('every EventBridge rule with a target', () => {
+  const raw = local.raw.Resources as Record<string, { Properties: Props }>;
+  const body = JSON.parse(local.resolve(raw.Dashboard?.Properties.DashboardBody) as string) as {
+    widgets: { properties: { title: string } }[];
+  };
+  const rulesTitle = body.widgets.find((w) => w.properties.title.startsWith('Chat bus rules'))?.properties
+    .title;
+  const rules = Object.entries(Resources)
+    .filter(
+      ([, r]) => r.Type === 'AWS::Events::Rule' && ((r.Properties?.Targets as Props[]) ?? []).length > 0,
+    )
+    .map(([id]) => id);
+  /** The alarms reading `metric` of the rule `ruleId`, by its bus and its name (the third /-part of its ARN). */
+  const alarmsOn = (ruleId: string, metric: string) => {
+    const dimensions = [
+      { Name: 'EventBusName', Value: props(ruleId).EventBusName },
+      { Name: 'RuleName', Value: { 'Fn::Select': [2, { 'Fn::Split': ['/', getAtt(ruleId, 'Arn')] }] } },
+    ];
+    return Object.entries(Resources)
+      .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+      .filter(([id]) =>
+        inputs(id).some(
+          (m) =>
+            m.MetricStat?.Metric.Namespace === 'AWS/Events' &&
+            m.MetricStat.Metric.MetricName === metric &&
+            JSON.stringify(m.MetricStat.Metric.Dimensions) === JSON.stringify(dimensions),
+        ),
+      )
+      .map(([id]) => id);
+  };
+
+  it.each(rules)('%s retries and keeps what it gave up on in a dead-letter queue', (ruleId) => {
+    for (const target of props(ruleId).Targets as Props[]) {
+      expect((target.RetryPolicy as { MaximumRetryAttempts?: number }).MaximumRetryAttempts).toBeGreaterThan(
+        0,
+      );
+      const queue = (target.DeadLetterConfig as { Arn?: { 'Fn::GetAtt'?: string[] } })?.Arn?.[
+        'Fn::GetAtt'
+      ]?.[0];
+      expect(Resources[queue ?? '']?.Type).toBe('AWS::SQS::Queue');
+    }
+  });
+
+  it.each(rules)('%s has one alarm, to the alarms topic, on its failed and lost invocations', (ruleId) => {
+    const failed = alarmsOn(ruleId, 'FailedInvocations');
+    expect(failed).toHaveLength(1);
+    expect(alarmsOn(ruleId, 'InvocationsFailedToBeSentToDlq')).toEqual(failed);
+    const [alarmId] = failed as [string];
+    expectNotifiesTopic(alarmId);
+    expect(rulesTitle).toContain(alarmId);
   });
 });
 
