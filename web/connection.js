@@ -215,7 +215,8 @@ function onHashChange() {
 
 export function bindConnection() {
   ui.retryNow.addEventListener('click', reconnectNow);
-  // Not a retry-button: a phone's bar hides those while the page reconnects by itself (responsive.css), and nothing else signs the person in again.
+  // Not a retry-button: a phone's bar hides those while the page reconnects by itself (responsive.css), and nothing
+  // else signs the person in again.
   signInButton = h('button', 'link-button sign-in-button', 'Sign in again');
   signInButton.type = 'button';
   signInButton.dataset.testid = 'sign-in-again';
