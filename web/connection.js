@@ -22,11 +22,16 @@ import { signInAgain, signInLapsed } from './signin.js';
 import { inTurn, state } from './state.js';
 import { errorTitle, h, toast, ui } from './ui.js';
 
-export function setConn(conn) {
+/**
+ * The page's connection state `conn`; `gaveUp` when the client has stopped reconnecting (its `failed` state): then
+ * "Retry now" is the only way back short of a reload, so a phone's bar shows it too (`.gave-up`, responsive.css).
+ */
+export function setConn(conn, { gaveUp = false } = {}) {
   state.conn = conn;
   ui.status.dataset.state = conn;
   renderStatusLabel();
   ui.retryNow.hidden = conn !== 'reconnecting' && conn !== 'offline';
+  ui.retryNow.classList.toggle('gave-up', gaveUp);
   if (signInButton) signInButton.hidden = conn !== 'signin';
   document.body.dataset.conn = conn;
   updateComposerState();
@@ -59,7 +64,7 @@ function onState({ state: next, attempt = 1, delayMs, error }) {
     setConn(navigator.onLine === false ? 'offline' : 'reconnecting');
     checkSignIn(attempt - 1);
   } else if (next === 'failed') {
-    setConn('offline');
+    setConn('offline', { gaveUp: true });
     toast(error?.message ?? 'Could not reach the server.', { title: 'Offline' });
     checkSignIn(Number.POSITIVE_INFINITY);
   }
@@ -210,7 +215,8 @@ function onHashChange() {
 
 export function bindConnection() {
   ui.retryNow.addEventListener('click', reconnectNow);
-  // Not a retry-button: a phone's bar hides those (responsive.css), and nothing else signs the person in again.
+  // Not a retry-button: a phone's bar hides those while the page reconnects by itself (responsive.css), and nothing
+  // else signs the person in again.
   signInButton = h('button', 'link-button sign-in-button', 'Sign in again');
   signInButton.type = 'button';
   signInButton.dataset.testid = 'sign-in-again';

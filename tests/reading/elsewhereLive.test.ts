@@ -2,7 +2,8 @@ import type { Frame } from '../helpers/chatClient';
 import { signedInCloud } from '../helpers/signedIn';
 
 /**
- * One person, many devices, through the local cloud with sign-in (issue 72):
+ * One person, many devices, each following at once what the person does on another, through the local cloud with
+ * sign-in:
  * - a direct message the person opens on the laptop comes into its phone's rooms at once (`myroom` with `dm`), only
  *   when the membership is new: reopening it tells nothing;
  * - a thread marked read on the laptop (`threadread`: its pane stayed open while a reply came) reads so on the phone

@@ -7,10 +7,10 @@ import { parseSearch } from '#search/query';
 import { fakeServerPerTest, tick } from '../helpers/fakeServerPerTest';
 
 /**
- * One person, many devices, without a cloud (issue 72): a room that comes into the person's rooms on one device
- * (joinroom, createroom) or goes out of them (leaveroom) is posted to the person's other connections as `myroom`,
- * and the client lists it first and follows it, or drops it; a search prefix too short is refused by the client in
- * the server's own words, before any request.
+ * One person, many devices, each following what the person does on another, without a cloud: a room that comes
+ * into the person's rooms on one device (joinroom, createroom) or goes out of them (leaveroom) is posted to the
+ * person's other connections as `myroom`, and the client lists it first and follows it, or drops it; a search prefix
+ * too short is refused by the client in the server's own words, before any request.
  */
 const fake = fakeServerPerTest();
 
