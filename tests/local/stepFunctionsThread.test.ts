@@ -181,3 +181,13 @@ describe('the test clock (tools/local/testClock.ts) reaches the thread', () => {
     ).rejects.toThrow('NoSuchWait');
   });
 });
+
+it("tells DynamoDB's start-up error when the local DynamoDB fails to start, not the thread's exit that follows", async () => {
+  const failed = startStepFunctionsThread(
+    join(ROOT, 'dist', 'local', 'stepFunctionsThread.js'),
+    threadInit,
+    Promise.reject(new Error('DynamoDB table RoomsTable is not ACTIVE after 120 s')),
+    { invokeFunction: async () => ({}), putMetricData: () => undefined, log: () => undefined },
+  );
+  await expect(failed).rejects.toThrow('DynamoDB table RoomsTable is not ACTIVE after 120 s');
+});

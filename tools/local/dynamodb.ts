@@ -264,13 +264,21 @@ function createInput(table: CreateTableInput): CreateTableInput {
   };
 }
 
+const TABLE_ACTIVE_WAIT_MS = 120_000;
+
+/**
+ * Waits for a table and its indexes to be ACTIVE: at once here (createTableMs 0), after a few DescribeTable calls. The
+ * bound only ends a start that is broken for good: it is generous because each call may wait seconds on a loaded
+ * machine (two CI runs side by side), where a 10 s bound failed a healthy start.
+ */
 async function waitActive(client: DynamoDBClient, tableName: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + TABLE_ACTIVE_WAIT_MS;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     const indexesReady = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
     if (Table?.TableStatus === 'ACTIVE' && indexesReady) return;
-    if (Date.now() > deadline) throw new Error(`DynamoDB table ${tableName} is not ACTIVE after 10 s`);
+    if (Date.now() > deadline)
+      throw new Error(`DynamoDB table ${tableName} is not ACTIVE after ${TABLE_ACTIVE_WAIT_MS / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -171,5 +171,8 @@ export function startStepFunctionsThread(
       throw error;
     },
   );
-  return Promise.all([loaded, endpointPosted]).then(([thread]) => thread);
+  // A DynamoDB that failed to start is the error to tell: stopping the thread for it ends `loaded` too, with only
+  // the thread's exit code, and that must not take its place.
+  loaded.catch(() => undefined);
+  return endpointPosted.then(() => loaded);
 }
