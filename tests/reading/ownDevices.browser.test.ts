@@ -58,8 +58,13 @@ it('a room created or joined on the laptop shows in the phone\'s "Your rooms" at
   const third = String((await erin.expectReply({ action: 'createroom' })).roomId);
   await joinRoom(laptop, third);
   await myRoom(phone, third).waitFor();
+  // Dana moves on to her first room on the laptop before Erin speaks: a room shown on any of her devices is read
+  // there, and that read reaches the phone too, which would take Erin's message off its count.
+  await myRoom(laptop, first).locator('button').click();
+  await laptop.locator(`[data-testid="room-code"][data-room-id="${first}"]`).waitFor();
   await erin.expectReply({ action: 'sendmessage', message: 'welcome aboard', clientMsgId: 'w1' });
   await hasText(myRoom(phone, third).getByTestId('unread-badge'), '1');
+  await hasText(myRoom(laptop, third).getByTestId('unread-badge'), '1');
 
   expect(await shownRoom(phone)).toBe('lobby');
   await expectNotReloaded(phone);
