@@ -63,6 +63,13 @@ export const CHANGE_RETRY: BackoffPolicy = { initialDelayMs: 250, maxDelayMs: 20
  */
 export const RETRY_CODES: ReadonlySet<string> = new Set(['BUSY', 'INTERNAL']);
 
+/**
+ * RETRY_CODES and TIMEOUT: for a request whose repeat changes nothing a first success did not (subscribe: a room
+ * followed already is answered as it stands; setRoom: the same values again, the name held by this room already), an
+ * answer that came too late is asked again too. A change is not (a reaction asked twice would toggle).
+ */
+export const REASK_CODES: ReadonlySet<string> = new Set([...RETRY_CODES, 'TIMEOUT']);
+
 /** The typed change requests, each checked as the server checks it (else rejected INVALID_ARGUMENT, nothing sent). */
 export class MessageChanges {
   constructor(

@@ -34,9 +34,10 @@ import {
   normalizeText,
   normalizeTitle,
 } from '../protocol';
+import { retrying } from './backoff';
 import { ClientCore } from './core';
 import { RoomcastError } from './errors';
-import { MessageChanges } from './messages';
+import { CHANGE_RETRY, MessageChanges, REASK_CODES } from './messages';
 import type { Requester } from './requests';
 import { Safety } from './safety';
 import type { RoomcastClientOptions } from './types';
@@ -113,9 +114,10 @@ export class RoomcastClient extends ClientCore {
         'INVALID_ARGUMENT',
         'setRoom changes name, topic, public or membersPin: give at least one.',
       );
-    return this.acrossReconnects(() =>
-      this.requests.send({ action: 'setroom', ...checked, ...(roomId !== undefined && { roomId }) }),
-    );
+    // Asked again when busy or answered too late (REASK_CODES): the same values again change nothing more.
+    const ask = () =>
+      this.requests.send({ action: 'setroom', ...checked, ...(roomId !== undefined && { roomId }) });
+    return this.acrossReconnects(() => retrying(ask, CHANGE_RETRY, REASK_CODES));
   }
 
   /**

@@ -8,7 +8,7 @@ import type {
 import { LIMITS, LOBBY } from '../protocol';
 import { type BackoffPolicy, fullJitterDelay } from './backoff';
 import { RoomcastError } from './errors';
-import { CHANGE_RETRY, RETRY_CODES } from './messages';
+import { CHANGE_RETRY, REASK_CODES, RETRY_CODES } from './messages';
 import type { Requester } from './requests';
 import { INDEX_LAG_MS } from './session';
 import { checkRoomId, isRoomEvent } from './validate';
@@ -196,8 +196,7 @@ export class Subscriptions {
         if (attempt >= SUBSCRIBE_RETRY.maxAttempts) return { refused: [...refused, ...busy], stopped: false };
         waiting = busy.map((r) => r.roomId);
       } catch (error) {
-        const retryable =
-          error instanceof RoomcastError && (RETRY_CODES.has(error.code) || error.code === 'TIMEOUT');
+        const retryable = error instanceof RoomcastError && REASK_CODES.has(error.code);
         if (!retryable || attempt >= SUBSCRIBE_RETRY.maxAttempts) throw error;
       }
       const delayMs = fullJitterDelay(SUBSCRIBE_RETRY, attempt - 1, this.host.random);

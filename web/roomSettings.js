@@ -46,8 +46,11 @@ function changes() {
 
 /** The owner's "Room settings" panel (shown with the other owner controls, rooms.js). */
 function bindRoomSettings() {
-  ui.roomSettings.addEventListener('toggle', () => {
-    if (ui.roomSettings.open) fill();
+  // Filled as its summary is clicked (a click also comes of Enter or Space on it), before the panel opens: the
+  // 'toggle' event comes later, as a task of its own, and a browser may run typing into the open form before it, so
+  // filling then would wipe what the owner typed.
+  ui.roomSettings.querySelector('summary').addEventListener('click', () => {
+    if (!ui.roomSettings.open) fill();
   });
   ui.roomSettingsForm.addEventListener('input', () => {
     edited = true;

@@ -1,4 +1,12 @@
-import { browserStage, hasText, peopleInRoom, messageRow as row, send } from '../helpers/browserStage';
+import {
+  browserStage,
+  createRoom,
+  hasText,
+  peopleInRoom,
+  person,
+  messageRow as row,
+  send,
+} from '../helpers/browserStage';
 
 /**
  * The owner's room settings in the web chat (web/roomSettings.js), in Chromium against the local cloud: alice, who
@@ -41,4 +49,19 @@ it('the owner names the room, sets its topic and lets members pin: bob sees them
     await row(page, 'the plan is in the doc').getByTestId('pinned-mark').waitFor();
     await hasText(page.getByTestId('pins-count'), '1');
   }
+});
+
+it('what the owner types the moment the settings open is saved, not wiped as the panel finishes opening', async () => {
+  const carol = await person(stage, 'carol-set');
+  await createRoom(carol);
+  // The click and the typing in one task: the panel's 'toggle' event, a task of its own, comes after both, as a
+  // browser under load may also order them when typing follows the click at once.
+  await carol.evaluate(`(() => {
+    document.querySelector('[data-testid="room-settings"] summary').click();
+    const topic = document.querySelector('[data-testid="room-settings-topic"]');
+    topic.value = 'Typed as it opened';
+    topic.dispatchEvent(new Event('input', { bubbles: true }));
+  })()`);
+  await carol.getByTestId('room-settings-save').click();
+  await hasText(carol.locator('#room-sub'), 'Typed as it opened');
 });
