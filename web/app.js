@@ -2,22 +2,18 @@
 // owns the connection, reconnects, resume, seq order and the outbox. Plain ES module, no framework, no external
 // requests. All user-provided text is rendered with textContent; display names inside `<bdi>` (ui.js nameNode).
 // This module starts the page; each concern is a module of its own: connection.js (the client and its frames),
-// rooms.js (the room on screen, joining and leaving), messageList.js, messages.js and scrollBack.js (the message list),
-// members.js, composer.js, and the feature modules they bind (changes.js, myrooms.js, owner.js). A feature that
-// registers itself (features.js; index.html loads its script: pins.js, threads.js, search.js…) is bound with the
-// others without being named here.
+// rooms.js (the room on screen, joining and leaving), messageList.js and messages.js (the message list), members.js,
+// composer.js. The features register themselves (features.js; index.html loads their scripts: changes.js,
+// myrooms.js, pins.js, search.js…) and are bound, and handed each client, without being named here.
 
 import { bindAccount, renderMe } from './account.js';
-import { bindLongPress } from './changes.js';
 import { bindComposer, updateComposerState } from './composer.js';
 import { bindConnection, reconnectNow, setConn, startClient } from './connection.js';
 import { bindFeatures } from './features.js';
 import { updateTitle } from './messageList.js';
 import { bindMessageList } from './messages.js';
 import { loadUsername, openUsernameDialog } from './names.js';
-import { bindReplies } from './replies.js';
 import { bindRoomControls, showUnconfigured } from './rooms.js';
-import { bindScrollBack, loadOlder } from './scrollBack.js';
 import { resolveTarget } from './signin.js';
 import { state } from './state.js';
 import { closeSidebar, openSidebar, ui } from './ui.js';
@@ -42,9 +38,7 @@ function bindEvents() {
   bindRoomControls();
   bindComposer();
   bindMessageList();
-  bindScrollBack();
-  bindReplies({ loadOlder });
-  bindLongPress();
+  // The features that registered themselves (features.js), after the page's own controls.
   bindFeatures();
   bindSidebar();
   bindConnection();

@@ -5,6 +5,7 @@
 // and reactions. All text goes in with textContent.
 
 import { pickEmoji } from './emojiPicker.js';
+import { registerFeature } from './features.js';
 import { drawText } from './format.js';
 import { moderation } from './moderation.js';
 import { canPin, paintPins } from './pins.js';
@@ -262,7 +263,7 @@ const LONG_PRESS_MS = 450;
  * A message's actions show on hover and keyboard focus (CSS) and, on touch screens, after a long press on it; a
  * touch elsewhere hides them again.
  */
-export function bindLongPress() {
+function bindLongPress() {
   let timer = null;
   ui.messageList.addEventListener('touchstart', (ev) => {
     const row = ev.target.closest('.msg');
@@ -276,13 +277,20 @@ export function bindLongPress() {
 }
 
 /** Follows a new client's room with a store of its messages, and repaints rows as they change. */
-export function bindMessageChanges(chat) {
+function watchMessageChanges(chat) {
   store = new RoomMessages(chat);
   quoteFrom(store);
   store.on(() => queueMicrotask(repaint));
-  // After moderation.js applied it (bound first): a new role changes the actions every row offers.
-  chat.on('moderation', (f) => f.type === 'rolechanged' && queueMicrotask(repaint));
-  // After directory.js knew it (same frame, a listener bound before): a room's `membersPin` changes who is offered Pin.
-  chat.on('frame', ({ frame }) => frame?.type === 'roomchanged' && queueMicrotask(repaint));
   bindSafety(chat, repaint);
 }
+
+registerFeature('changes', {
+  bind: bindLongPress,
+  watch: watchMessageChanges,
+  on: {
+    // After moderation.js applied it (a `before` handler): a new role changes the actions every row offers.
+    moderation: (f) => f.type === 'rolechanged' && queueMicrotask(repaint),
+    // After directory.js knew it (a `before` handler): a room's `membersPin` changes who is offered Pin.
+    frame: ({ frame }) => frame?.type === 'roomchanged' && queueMicrotask(repaint),
+  },
+});

@@ -1,19 +1,12 @@
 // The connection: one roomcast client at a time, its states in the status pill, its frames routed to the view, and
 // the room link (the address's #room=…&key=…) opened once the client is online.
 import { setIdentity } from './account.js';
-import { bindMessageChanges } from './changes.js';
 import { updateComposerState } from './composer.js';
-import { watchRoomNames } from './directory.js';
 import { watchFeatures } from './features.js';
-import { bindFindPeople } from './findPeople.js';
 import { onPresence } from './members.js';
-import { bindMentions } from './mentions.js';
 import { addSystemLine } from './messageList.js';
 import { onBroadcast, onMessage } from './messages.js';
-import { bindModeration } from './moderation.js';
-import { bindMyRooms } from './myrooms.js';
 import { keyFromHash, roomFromHash, setHashRoom, tabResumeToken } from './names.js';
-import { watchProfiles } from './profiles.js';
 import { createRoomcastClient, LOBBY } from './roomcast.js';
 import { joinRoom, onRoom, showUnconfigured } from './rooms.js';
 import { readable } from './roomWords.js';
@@ -117,52 +110,47 @@ export function startClient() {
     return;
   }
   state.chat = chat;
-  routeFrames(chat);
+  // The features that registered themselves (features.js) handle its events around the page's own.
+  watchFeatures(chat, PAGE_HANDLERS, PAGE_SERVICES);
   followLinkWhenReady(chat);
 }
 
-function routeFrames(chat) {
-  // Before the room's own handler below: the room's moderation is known when the room is drawn (moderation.js).
-  bindModeration(chat, {
-    onMembers: () => renderMembers(state.chat.members),
-    onComposer: updateComposerState,
-  });
-  bindMyRooms(chat);
-  bindFindPeople();
-  bindMentions(chat);
-  chat.on('state', onState);
-  watchRoomNames(chat);
-  watchProfiles(chat);
-  chat.on('room', ({ roomId, memberKey }) => {
+/** What the page offers its features' `watch` (features.js): moderation.js and modlog.js redraw with them. */
+const PAGE_SERVICES = {
+  redrawMembers: () => renderMembers(state.chat.members),
+  updateComposer: updateComposerState,
+};
+
+/** The page's own handler of each client event: the features' run around it (features.js, watchFeatures). */
+const PAGE_HANDLERS = {
+  state: onState,
+  room: ({ roomId, memberKey }) => {
     state.memberKey = memberKey ?? null;
     onRoom(roomId);
-  });
-  chat.on('message', onMessage);
-  bindMessageChanges(chat);
-  // The features that registered themselves (features.js), after the room's and the message list's own listeners.
-  watchFeatures(chat);
-  chat.on('members', ({ roomId, members, memberCount, counted }) => {
+  },
+  message: onMessage,
+  members: ({ roomId, members, memberCount, counted }) => {
     if (roomId === state.shownRoom) renderMembers(members, memberCount, counted);
-  });
-  chat.on('presence', onPresence);
-  chat.on('broadcast', onBroadcast);
-  chat.on('error', (err) => toast(readable(err.message), { title: errorTitle(err, 'Something went wrong') }));
-  chat.on('removed', (f) => {
+  },
+  presence: onPresence,
+  broadcast: onBroadcast,
+  error: (err) => toast(readable(err.message), { title: errorTitle(err, 'Something went wrong') }),
+  removed: (f) => {
     state.notice = readable(f.message);
     toast(state.notice, { title: 'Removed from the room' });
-  });
-  chat.on('roomclosed', (f) => {
+  },
+  roomclosed: (f) => {
     state.notice = readable(f.message);
     toast(state.notice, { title: 'Room closed' });
-  });
-  chat.on('keyrotated', ({ roomId }) => {
+  },
+  keyrotated: ({ roomId }) => {
     if (roomId !== state.shownRoom) return;
     setHashRoom(roomId);
     // The fan-out tells every member, the owner's own connections too: the owner reads it as their own change.
     const who = state.owned.has(roomId) ? 'You' : 'The owner';
     addSystemLine(`${who} changed the invite link: links shared before no longer work.`, 'info');
-  });
-}
+  },
+};
 
 /** Once online: the server's word on who we are (signed in), and the room in the address. */
 function followLinkWhenReady(chat) {

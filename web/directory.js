@@ -1,6 +1,7 @@
 // Named rooms and the directory of public rooms: what each room is called (its name, else its code), the search box
 // that lists public rooms by the start of their name and joins one without a code, and the new room's name and
 // visibility. Names come from `joined` answers, "Your rooms" (`myrooms`) and `roomchanged` pushes; nothing is polled.
+import { registerFeature } from './features.js';
 import { h, placeRows, toast, ui } from './ui.js';
 
 /** Room id -> { name, topic, public, membersPin }, as far as this page knows. */
@@ -128,9 +129,11 @@ export function bindDirectory(getChat, join) {
   });
 }
 
-/** Follows names as they change: a `joined` answer, a `roomchanged` push. */
-export function watchRoomNames(chat) {
-  chat.on('frame', ({ frame }) => {
-    if (frame?.type === 'joined' || frame?.type === 'roomchanged') knowRoom(frame.roomId, frame);
-  });
-}
+// Follows names as they change, a `joined` answer, a `roomchanged` push: known before the page draws the room.
+registerFeature('directory', {
+  before: {
+    frame: ({ frame }) => {
+      if (frame?.type === 'joined' || frame?.type === 'roomchanged') knowRoom(frame.roomId, frame);
+    },
+  },
+});

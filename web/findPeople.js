@@ -4,6 +4,7 @@
 // has no directory of people: the section says why direct messages need sign-in instead.
 
 import { knowDmPeer } from './dmHeader.js';
+import { registerFeature } from './features.js';
 import { avatarImage } from './profiles.js';
 import { inTurn, state } from './state.js';
 import { byId, closeSidebar, ERROR_TITLES, h, toast } from './ui.js';
@@ -135,7 +136,5 @@ function open(person) {
   );
 }
 
-/** Wires a new client (connection.js calls it for each one it creates). */
-export function bindFindPeople() {
-  section();
-}
+// The section shows with the first client (none while the page knows no server).
+registerFeature('findPeople', { watch: section });

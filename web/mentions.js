@@ -7,6 +7,7 @@
 // server's `mention` frame, which reaches devices that do not follow the room. Each room's notices can be muted (no
 // notice, unread still counted) or kept to mentions only, a choice the server keeps for the person (noticeSettings.js),
 // so every device of theirs applies it and shows it at once.
+import { registerFeature } from './features.js';
 import { openRoom, redrawMyRooms, refreshMyRooms } from './myrooms.js';
 import { CHOICES, knowNotices, noticesOf, setNoticesOf } from './noticeSettings.js';
 import { notify } from './notify.js';
@@ -102,43 +103,57 @@ function tell(m, reason, chat) {
   redrawMyRooms();
 }
 
-/** Wires a new client (connection.js calls it for each one it creates). */
-export function bindMentions(chat) {
-  /** Each room's seq up to which its messages are history: they were there when the page entered it. */
-  const since = new Map();
-  const bound = new Set();
-  const consider = (m) => {
-    if (state.chat !== chat || !(m.seq > (since.get(m.roomId) ?? 0))) return;
-    const reason = reasonOf(m, chat);
-    if (reason) tell(m, reason, chat);
-  };
-  // Every followed room's messages, through its room object: the room on screen's and the others'.
-  const follow = (roomId) => {
-    if (roomId === LOBBY || bound.has(roomId)) return;
-    bound.add(roomId);
-    chat.rooms.get(roomId).on('message', consider);
-  };
+/**
+ * Per client: each room's seq up to which its messages are history (they were there when the page entered it), and
+ * the rooms whose room objects it listens to.
+ */
+const followed = new WeakMap();
+
+/** Message `m` of a followed room, told when it is new and a notice for the reader. */
+function consider(m, chat) {
+  if (state.chat !== chat || !(m.seq > (followed.get(chat).since.get(m.roomId) ?? 0))) return;
+  const reason = reasonOf(m, chat);
+  if (reason) tell(m, reason, chat);
+}
+
+/** Every followed room's messages, through its room object: the room on screen's and the others'. */
+function follow(roomId, chat) {
+  const { bound } = followed.get(chat);
+  if (roomId === LOBBY || bound.has(roomId)) return;
+  bound.add(roomId);
+  chat.rooms.get(roomId).on('message', (m) => consider(m, chat));
+}
+
+/** Each new client: the rooms it lists and opens followed, their notices' choice shown as it changes. */
+function watchMentions(chat) {
+  followed.set(chat, { since: new Map(), bound: new Set() });
   chat.rooms.on('rooms', (rooms) => {
-    for (const room of rooms) follow(room.roomId);
+    for (const room of rooms) follow(room.roomId, chat);
   });
-  chat.rooms.on('dm', (room) => follow(room.roomId));
-  // The lobby has no room object: its messages are the client's own events.
-  chat.on('message', (m) => m.roomId === LOBBY && consider(m));
-  chat.on('room', ({ roomId, lastSeq }) => {
-    since.set(roomId, lastSeq ?? 0);
-    follow(roomId);
-    state.mentionedRooms.delete(roomId);
-    showNoticesChoice(roomId);
-  });
+  chat.rooms.on('dm', (room) => follow(room.roomId, chat));
   // The room's notices changed (here, or on another device of ours): the choice on screen follows.
   chat.rooms.on('notices', ({ roomId, notices }) => {
     knowNotices(roomId, notices);
     if (state.chat === chat && roomId === state.shownRoom) showNoticesChoice(roomId);
   });
-  // Signed in: a mention in a room this connection does not follow (or not yet).
-  chat.on('mention', (f) => {
-    if (state.chat !== chat || f.roomId === state.shownRoom) return;
-    tell(f, 'mention', chat);
-    refreshMyRooms(); // the room may be new to the list; the mention count is the server's
-  });
 }
+
+registerFeature('mentions', {
+  watch: watchMentions,
+  before: {
+    // The lobby has no room object: its messages are the client's own events.
+    message: (m, chat) => m.roomId === LOBBY && consider(m, chat),
+    room: ({ roomId, lastSeq }, chat) => {
+      followed.get(chat).since.set(roomId, lastSeq ?? 0);
+      follow(roomId, chat);
+      state.mentionedRooms.delete(roomId);
+      showNoticesChoice(roomId);
+    },
+    // Signed in: a mention in a room this connection does not follow (or not yet).
+    mention: (f, chat) => {
+      if (state.chat !== chat || f.roomId === state.shownRoom) return;
+      tell(f, 'mention', chat);
+      refreshMyRooms(); // the room may be new to the list; the mention count is the server's
+    },
+  },
+});

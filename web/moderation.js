@@ -3,7 +3,8 @@
 // the list (a banned member is no longer listed; modlog.js lists the banned with one-click Unban), the owner's slow mode, and the composer telling a muted member so, or the room's slow mode. The server holds every rule (FORBIDDEN, MUTED, SLOW_MODE otherwise).
 
 import { confirmAction } from './confirm.js';
-import { bindModLog, mutedKind, noteModeration } from './modlog.js';
+import { registerFeature } from './features.js';
+import { mutedKind, noteModeration } from './modlog.js';
 import { openRoom } from './myrooms.js';
 import { setHashRoom } from './names.js';
 import { readable, roomWords, whenInWords } from './roomWords.js';
@@ -31,6 +32,8 @@ const MUTE_CHOICES = [
 ];
 
 let rerender = () => {};
+/** Draws the composer's state again (the page's, connection.js: handed in by `watch`). */
+let updateComposer = () => {};
 let unmuteTimer;
 
 /** Whether we are muted in the room on screen now. */
@@ -224,30 +227,33 @@ export function updateModerationStatus() {
   ui.composerInput.placeholder = mutedNow() ? 'You are muted in this room' : 'Write a message…';
 }
 
-/** Listens to the client: the room's moderation as joined, and the server's moderation notices. */
-export function bindModeration(chat, { onMembers, onComposer }) {
-  rerender = onMembers;
-  // The staff's view of the room's moderation log, mutes and bans (modlog.js).
-  bindModLog(chat, { onMembers });
-  chat.on('room', ({ roomId, moderation: found }) => {
-    moderation.role = found?.role ?? 'member';
-    // The server says who owns the room (a reloaded page, another device): its owner's controls show there too.
-    if (moderation.role === 'owner') state.owned.add(roomId);
-    moderation.moderators = new Set(found?.moderators ?? []);
-    moderation.mutedUntil = found?.mutedUntil === null ? 'forever' : (found?.mutedUntil ?? null);
-    moderation.slowModeSeconds = found?.slowModeSeconds ?? 0;
-    moderation.ownerName = found?.ownerName ?? null;
-    updateModerationStatus();
-  });
-  chat.on('moderation', (f) => {
-    if (f.roomId !== state.shownRoom) return;
-    if (f.type === 'rolechanged') applyRole(f.username, f.role);
-    else if (f.type === 'muted') moderation.mutedUntil = f.until ?? 'forever';
-    else if (f.type === 'unmuted') moderation.mutedUntil = null;
-    else if (f.type === 'slowmode') moderation.slowModeSeconds = f.seconds;
-    updateModerationStatus();
-    onComposer();
-  });
+/** The room's moderation as joined, known before the page draws the room (features.js: a `before` handler). */
+function onRoomModeration({ roomId, moderation: found }) {
+  moderation.role = found?.role ?? 'member';
+  // The server says who owns the room (a reloaded page, another device): its owner's controls show there too.
+  if (moderation.role === 'owner') state.owned.add(roomId);
+  moderation.moderators = new Set(found?.moderators ?? []);
+  moderation.mutedUntil = found?.mutedUntil === null ? 'forever' : (found?.mutedUntil ?? null);
+  moderation.slowModeSeconds = found?.slowModeSeconds ?? 0;
+  moderation.ownerName = found?.ownerName ?? null;
+  updateModerationStatus();
+}
+
+/** The server's moderation notices about the room on screen. */
+function onModerationNotice(f) {
+  if (f.roomId !== state.shownRoom) return;
+  if (f.type === 'rolechanged') applyRole(f.username, f.role);
+  else if (f.type === 'muted') moderation.mutedUntil = f.until ?? 'forever';
+  else if (f.type === 'unmuted') moderation.mutedUntil = null;
+  else if (f.type === 'slowmode') moderation.slowModeSeconds = f.seconds;
+  updateModerationStatus();
+  updateComposer();
+}
+
+/** Each new client: the page's redraws, the Unban form and slow mode acting through it. */
+function watchModeration(chat, page) {
+  rerender = page.redrawMembers;
+  updateComposer = page.updateComposer;
   // Handlers assigned, not added: each new client (a reconnect) takes them over, so one submit unbans once.
   if (ui.unbanToggle)
     ui.unbanToggle.onclick = () => {
@@ -285,3 +291,9 @@ export function bindModeration(chat, { onMembers, onComposer }) {
       );
     };
 }
+
+// Before the page's own `room` handler: the room's moderation is known when the room is drawn (features.js).
+registerFeature('moderation', {
+  watch: watchModeration,
+  before: { room: onRoomModeration, moderation: onModerationNotice },
+});

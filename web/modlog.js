@@ -5,6 +5,7 @@
 // marks a muted member "muted" for them. The server decides who may read it (FORBIDDEN otherwise). Text goes in with
 // textContent.
 
+import { registerFeature } from './features.js';
 import { readable, whenInWords } from './roomWords.js';
 import { state } from './state.js';
 import { ERROR_TITLES, fullFmt, h, toast, toDate, ui } from './ui.js';
@@ -189,33 +190,40 @@ function enter(roomId, role) {
   if (seen.staff) load(roomId);
 }
 
-let headerBound = false;
-
-/** Reads the shown room's moderation when this user is its owner or a moderator; hides the button otherwise. */
-export function bindModLog(chat, { onMembers }) {
-  redrawMembers = onMembers;
-  if (!headerBound) {
-    headerBound = true;
-    ui.modlogButton.addEventListener('click', () => {
-      ui.modlogPanel.hidden = !ui.modlogPanel.hidden;
+/** The header's Moderation button and the panel's Older, wired once. */
+function bindModLogHeader() {
+  ui.modlogButton.addEventListener('click', () => {
+    ui.modlogPanel.hidden = !ui.modlogPanel.hidden;
+    paint();
+    if (!ui.modlogPanel.hidden && seen.staff) load(seen.roomId);
+  });
+  ui.modlogOlder.addEventListener('click', () => {
+    const { roomId, next } = seen;
+    if (next === undefined) return;
+    state.chat.modLog({ roomId, before: next }).then((f) => {
+      if (seen.roomId !== roomId) return;
+      seen.entries = [...seen.entries, ...f.entries];
+      seen.next = f.next;
       paint();
-      if (!ui.modlogPanel.hidden && seen.staff) load(seen.roomId);
-    });
-    ui.modlogOlder.addEventListener('click', () => {
-      const { roomId, next } = seen;
-      if (next === undefined) return;
-      state.chat.modLog({ roomId, before: next }).then((f) => {
-        if (seen.roomId !== roomId) return;
-        seen.entries = [...seen.entries, ...f.entries];
-        seen.next = f.next;
-        paint();
-      }, failed('read older rows'));
-    });
-  }
-  chat.on('room', ({ roomId, moderation }) => enter(roomId, moderation?.role));
-  // Made a moderator, or a member again, while in the room.
-  chat.on('moderation', (f) => {
-    if (f.type === 'rolechanged' && f.roomId === seen.roomId && f.username === state.username)
-      enter(f.roomId, f.role);
+    }, failed('read older rows'));
   });
 }
+
+/**
+ * Reads the shown room's moderation when this user is its owner or a moderator; hides the button otherwise. Before the
+ * page's own `room` handler (features.js): the member list the page draws then marks no mute of the room left.
+ */
+registerFeature('modLog', {
+  bind: bindModLogHeader,
+  watch: (_chat, page) => {
+    redrawMembers = page.redrawMembers;
+  },
+  before: {
+    room: ({ roomId, moderation }) => enter(roomId, moderation?.role),
+    // Made a moderator, or a member again, while in the room.
+    moderation: (f) => {
+      if (f.type === 'rolechanged' && f.roomId === seen.roomId && f.username === state.username)
+        enter(f.roomId, f.role);
+    },
+  },
+});

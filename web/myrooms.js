@@ -10,6 +10,7 @@
 
 import { knowRoom, roomNameOf } from './directory.js';
 import { dmPeerName, knowDmPeer } from './dmHeader.js';
+import { registerFeature } from './features.js';
 import { updateTitle } from './messageList.js';
 import { noticesOf } from './noticeSettings.js';
 import { notify } from './notify.js';
@@ -251,17 +252,29 @@ function onDmOpened(room) {
 /** Room id -> its name, topic and visibility as the latest `roomchanged` told them. */
 const renamed = new Map();
 
-/** Wires a new client (connection.js calls it for each one it creates). */
-export function bindMyRooms(chat) {
+/** A room renamed by its owner is relabelled at once, not at the list's next read. */
+function onRoomChanged(frame, chat) {
+  if (!frame?.roomId) return;
+  const { type: _t, requestId: _r, roomId: _id, ...info } = frame;
+  renamed.set(frame.roomId, { topic: undefined, public: false, ...info });
+  if (state.chat === chat) render(chat.rooms.list, chat.rooms.more);
+}
+
+/** A room entered: read up to its last message, listed, and its row drawn without a badge. */
+function onRoomEntered({ roomId, lastSeq }, chat) {
+  // The room on screen shows no badge: drawn again once the page has taken the new room (connection.js).
+  queueMicrotask(() => state.chat === chat && render(chat.rooms.list, chat.rooms.more));
+  if (roomId === LOBBY) return;
+  markShown(chat, lastSeq);
+  // A room new to the list (just created or joined by its code) is asked for once; switching between listed
+  // rooms asks nothing: their counts are live.
+  if (!chat.rooms.list.some((r) => r.roomId === roomId)) refreshSoon();
+}
+
+/** Each new client: its list of rooms, direct messages opened to us, reads on our other devices. */
+function watchMyRooms(chat) {
   section();
   chat.rooms.on('rooms', (rooms) => render(rooms, chat.rooms.more));
-  // A room renamed by its owner is relabelled at once, not at the list's next read.
-  chat.on('roomchanged', (frame) => {
-    if (!frame?.roomId) return;
-    const { type: _t, requestId: _r, roomId: _id, ...info } = frame;
-    renamed.set(frame.roomId, { topic: undefined, public: false, ...info });
-    if (state.chat === chat) render(chat.rooms.list, chat.rooms.more);
-  });
   chat.rooms.on('dm', onDmOpened);
   // Another device of ours read a room: its badge is lowered by the `rooms` that follows; the room on screen's
   // messages counted while this tab was hidden keep only those still unread after that read, in the title too.
@@ -270,21 +283,18 @@ export function bindMyRooms(chat) {
     state.unread = Math.min(state.unread, chat.rooms.get(roomId).unread);
     updateTitle();
   });
-  chat.on('message', (m) => {
-    if (m.roomId === state.shownRoom) markShown(chat, m.seq);
-  });
-  chat.on('room', ({ roomId, lastSeq }) => {
-    // The room on screen shows no badge: drawn again once the page has taken the new room (connection.js).
-    queueMicrotask(() => state.chat === chat && render(chat.rooms.list, chat.rooms.more));
-    if (roomId === LOBBY) return;
-    markShown(chat, lastSeq);
-    // A room new to the list (just created or joined by its code) is asked for once; switching between listed
-    // rooms asks nothing: their counts are live.
-    if (!chat.rooms.list.some((r) => r.roomId === roomId)) refreshSoon();
-  });
   new MutationObserver(decorateMembers).observe(ui.memberList, { childList: true });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState !== 'visible' || state.chat !== chat) return;
     if (chat.lastSeq) markShown(chat, chat.lastSeq);
   });
 }
+
+registerFeature('myRooms', {
+  watch: watchMyRooms,
+  before: {
+    roomchanged: onRoomChanged,
+    message: (m, chat) => m.roomId === state.shownRoom && markShown(chat, m.seq),
+    room: onRoomEntered,
+  },
+});

@@ -2,6 +2,7 @@
 // as its messages carry it: a name can be shown by someone else, a key names one person). Learnt from a join's and a
 // `history` page's `profiles` (the authors of the messages they carry) and from `profile` pushes, which tell every
 // room of the member each change live.
+import { registerFeature } from './features.js';
 import { state } from './state.js';
 
 /** `${roomId}\n${authorKey}` -> { displayName, status, avatar }. */
@@ -123,20 +124,23 @@ export function knowOwnProfile(profile) {
   showOwn(state.shownRoom, state.memberKey);
 }
 
-/** Follows the `profile` pushes of every followed room, and the profiles joins and history pages carry. */
-export function watchProfiles(chat) {
-  chat.on('profile', (frame) => {
-    // A push names the person's current name in the room: as of the latest seq seen there.
-    bindName(frame.roomId, frame.username, frame.authorKey, latestSeq.get(frame.roomId) ?? 0);
-    know(frame.roomId, frame);
-  });
-  chat.on('message', seeMessage);
-  chat.on('frame', ({ frame }) => {
-    if (frame?.type !== 'joined' && frame?.type !== 'history') return;
-    const messages = frame.type === 'joined' ? frame.history : frame.messages;
-    if (Array.isArray(messages)) for (const m of messages) seeMessage({ roomId: frame.roomId, ...m });
-    if (Array.isArray(frame.profiles)) for (const profile of frame.profiles) know(frame.roomId, profile);
-    // The room entered: the person's own rows there show its profile, whether or not the page's authors carry it.
-    if (frame.type === 'joined') showOwn(frame.roomId, frame.memberKey);
-  });
-}
+// Follows the `profile` pushes of every followed room, and the profiles joins and history pages carry: known before
+// the page draws the message rows that show them.
+registerFeature('profiles', {
+  before: {
+    profile: (frame) => {
+      // A push names the person's current name in the room: as of the latest seq seen there.
+      bindName(frame.roomId, frame.username, frame.authorKey, latestSeq.get(frame.roomId) ?? 0);
+      know(frame.roomId, frame);
+    },
+    message: seeMessage,
+    frame: ({ frame }) => {
+      if (frame?.type !== 'joined' && frame?.type !== 'history') return;
+      const messages = frame.type === 'joined' ? frame.history : frame.messages;
+      if (Array.isArray(messages)) for (const m of messages) seeMessage({ roomId: frame.roomId, ...m });
+      if (Array.isArray(frame.profiles)) for (const profile of frame.profiles) know(frame.roomId, profile);
+      // The room entered: the person's own rows there show its profile, whether or not the page's authors carry it.
+      if (frame.type === 'joined') showOwn(frame.roomId, frame.memberKey);
+    },
+  },
+});

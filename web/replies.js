@@ -1,8 +1,9 @@
 // Replies in the web chat: Reply under a message puts a "Replying to" bar over the composer, and the next message
 // sent answers that message (`replyTo`). A reply shows its original quoted (messageView.js replyQuote), redrawn from the
 // original the page holds whenever it changes (edited, deleted), and a click on the quote jumps to the original,
-// loading older pages (scrollBack.js, handed in by app.js) until it is on screen or the room's start is reached.
+// loading older pages (scrollBack.js hands its loader in) until it is on screen or the room's start is reached.
 
+import { registerFeature } from './features.js';
 import { setQuote } from './messageView.js';
 import { state } from './state.js';
 import { toast, ui } from './ui.js';
@@ -41,8 +42,13 @@ export function takeReply() {
   return seq;
 }
 
-/** Loads the page before the first message shown (scrollBack.js loadOlder), set by bindReplies. */
+/** Loads the page before the first message shown (scrollBack.js loadOlder, handed in by `jumpsLoadWith`). */
 let loadOlder = async () => undefined;
+
+/** How a jump loads older pages: scrollBack.js hands its `loadOlder` (it imports this module; the reverse is a cycle). */
+export function jumpsLoadWith(load) {
+  loadOlder = load;
+}
 
 /** The store quotes are drawn from, set by changes.js for each new client. */
 export function quoteFrom(store) {
@@ -97,8 +103,7 @@ export async function jumpTo(seq, { mark, missing = 'The original message is no 
   setTimeout(() => row.classList.remove('is-jump-target'), HIGHLIGHT_MS);
 }
 
-export function bindReplies(pages) {
-  loadOlder = pages.loadOlder;
+function bindReplies() {
   ui.replyCancel.addEventListener('click', () => {
     cancelReply();
     ui.composerInput.focus();
@@ -111,3 +116,5 @@ export function bindReplies(pages) {
     if (quote) void jumpTo(Number(quote.dataset.replySeq));
   });
 }
+
+registerFeature('replies', { bind: bindReplies });

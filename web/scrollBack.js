@@ -2,10 +2,11 @@
 // page of history before the first message shown (`history` with `beforeSeq`) and puts it above, keeping the view
 // where it was; when the server says nothing older is kept (`hasOlder: false`), a "start of the room" line ends it.
 
+import { registerFeature } from './features.js';
 import { placeDaySeparators, regroupAround } from './messageGroups.js';
 import { updateEmpty } from './messageList.js';
 import { renderMessage } from './messageView.js';
-import { holdOlder } from './replies.js';
+import { holdOlder, jumpsLoadWith } from './replies.js';
 import { isOwn, state } from './state.js';
 import { inRoomFlow } from './threads.js';
 import { h, ui } from './ui.js';
@@ -32,7 +33,7 @@ function markStart() {
 }
 
 /** Loads the page before the first message shown, if the list is scrolled near its top and one may exist. */
-export async function loadOlder() {
+async function loadOlder() {
   const chat = state.chat;
   const room = state.shownRoom;
   if (loading || !chat || !room || atStart() || ui.messagesScroll.scrollTop > NEAR_TOP_PX) return;
@@ -66,8 +67,11 @@ export async function loadOlder() {
   }
 }
 
-export function bindScrollBack() {
+function bindScrollBack() {
+  jumpsLoadWith(loadOlder);
   ui.messagesScroll.addEventListener('scroll', () => {
     if (ui.messagesScroll.scrollTop <= NEAR_TOP_PX) void loadOlder();
   });
 }
+
+registerFeature('scrollBack', { bind: bindScrollBack });
