@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import { runModel, type Scenario } from '../../tools/bench/awsModel';
 import { featureTable, modelHeader, modelTable } from '../../tools/bench/modelRuns';
 import { stackLimits } from '../../tools/bench/stackLimits';
 import { indexEntries, TYPICAL_TEXT } from '../../tools/bench/typicalText';
+import { deployConstants } from '../../tools/infra/parameters';
+import { readTemplateFile } from '../../tools/infra/template';
 import { AWS } from '../../tools/local/awsProfile';
 
 /**
@@ -11,6 +14,7 @@ import { AWS } from '../../tools/local/awsProfile';
  */
 
 const settings = stackLimits().settings;
+const TEMPLATE = join(__dirname, '..', '..', 'template.yaml');
 /** 400 rooms of 2 at 2.5 messages/s: 1,000 messages and as many typing frames a second. */
 const manyPairs: Scenario = { name: 'pairs', rooms: 400, members: 2, rate: 2.5, seconds: 4 };
 
@@ -25,6 +29,26 @@ describe("a feature's route bucket, one for every client", () => {
     // The typists' 429s cost the messages nothing: every one sent reaches both members.
     expect(r.missing).toBe(0);
     expect(modelTable([r])).toContain(`${r.routeRefusals.typing} typing route`);
+  });
+
+  it("fits typing's bucket when each typist sends one heartbeat per TypingIntervalSeconds (--typing-thinned)", () => {
+    const intervalMs = Number(deployConstants(readTemplateFile(TEMPLATE).raw).TypingIntervalSeconds) * 1000;
+    const r = runModel({
+      design: 'wake',
+      scenario: manyPairs,
+      profile: AWS,
+      seed: 5,
+      settings,
+      traffic: { typingThinnedMs: intervalMs },
+    });
+    const typists = manyPairs.rooms * manyPairs.members;
+    // Each typist's first frame, then at most one per interval: under the bucket a second, within its burst at first.
+    expect(r.features?.typing.requests).toBeLessThanOrEqual(
+      typists * Math.ceil((manyPairs.seconds * 1000) / intervalMs),
+    );
+    expect(r.routeRefusals.typing).toBe(0);
+    expect(r.bindsFirst?.name).not.toBe('typing route throttle');
+    expect(r.missing).toBe(0);
   });
 
   it('refuses nothing when the run lifts the bucket, and its header says it was lifted', () => {

@@ -3,12 +3,14 @@ import { runModel, type Scenario } from '../../tools/bench/awsModel';
 import {
   ceilingNote,
   ceilingSettings,
+  fanoutLoadLine,
+  loadSettings,
   modelHeader,
   modelTable,
   notClean,
   SCENARIOS,
 } from '../../tools/bench/modelRuns';
-import { CONNECTION_LIMIT, PERSON_LIMIT } from '../../tools/bench/sendLimits';
+import { CONNECTION_LIMIT, PERSON_LIMIT, PERSON_SENDS_PER_SECOND } from '../../tools/bench/sendLimits';
 import { stackLimits } from '../../tools/bench/stackLimits';
 import { AWS } from '../../tools/local/awsProfile';
 
@@ -107,6 +109,38 @@ describe('the send limits in the output', () => {
     expect(ceilingNote(shipped.settings, 100)).toContain(
       `under them a room of 100 sends at most ${Math.round((100 * person) / personWindow)} messages/s sustained`,
     );
+  });
+
+  it('lifts the limits for a load whose senders send faster than a person, and only for such a load', () => {
+    for (const scenario of Object.values(SCENARIOS)) {
+      const perSender = scenario.rate / (scenario.senders ?? scenario.members);
+      const lifted = loadSettings(scenario, shipped).sendLimits === undefined;
+      expect([scenario.name, lifted]).toEqual([scenario.name, perSender > PERSON_SENDS_PER_SECOND]);
+    }
+    const header = fanoutLoadLine(Object.values(SCENARIOS), shipped);
+    expect(header).toContain('room-100-at-300 3/s a sender');
+    expect(header).not.toContain('room-100-at-100');
+  });
+
+  it("a fan-out load's row refuses no send; the run's own send-limit setting holds its senders and they are refused", () => {
+    const load = { ...(SCENARIOS['room-100-at-300'] as Scenario), seconds: 3 };
+    const runLoad = (limits: typeof shipped) =>
+      runModel({
+        design: 'wake',
+        scenario: load,
+        profile: AWS,
+        seed: 2,
+        settings: loadSettings(load, limits),
+        traffic: false,
+      });
+    const lifted = runLoad(shipped);
+    expect(lifted.refusals.personSends + lifted.refusals.connectionSends).toBe(0);
+    const held = stackLimits({ PersonSendRateLimit: String(person) });
+    expect(held.sendLimitsGiven).toEqual(['PersonSendRateLimit']);
+    expect(fanoutLoadLine([load], held)).toContain(
+      'held to the send limits this run gives (PersonSendRateLimit)',
+    );
+    expect(runLoad(held).refusals.personSends).toBeGreaterThan(0);
   });
 
   it('makes every scenario name its senders', () => {

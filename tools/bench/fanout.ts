@@ -22,6 +22,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_TYPING_HEARTBEAT_MS } from '../../client/typing';
 import { deployConstants, partitionOverrides } from '../infra/parameters';
 import { loadTemplate, readTemplateFile } from '../infra/template';
 import { profileNamed } from '../local/awsProfile';
@@ -36,7 +37,9 @@ import {
   ceilingSettings,
   compareWithTwin,
   deployedDesign,
+  fanoutLoadLine,
   featureTable,
+  loadSettings,
   modelHeader,
   modelTable,
   ownLoadTable,
@@ -370,23 +373,33 @@ function runModelBench(opts: Options) {
           ? []
           : [SCENARIOS[choice] as Scenario];
   const timed = loads.map((l) => (l.messages === undefined ? { ...l, seconds: opts.seconds } : l));
-  const header = modelHeader(profile, opts.seed, opts.seconds, limits, opts.warmSeconds);
+  // `--typing-thinned`: a client sending one heartbeat per typist per interval, named so, never read as the shipped one.
+  const traffic = opts.typingThinned ? { typingThinnedMs: DEFAULT_TYPING_HEARTBEAT_MS } : undefined;
+  const typing = traffic
+    ? `typing: one heartbeat per typist per ${DEFAULT_TYPING_HEARTBEAT_MS / 1000} s (--typing-thinned: not the shipped client)`
+    : `typing: a frame per message after its ack, heartbeats every ${DEFAULT_TYPING_HEARTBEAT_MS / 1000} s past it (client/typing.ts as shipped)`;
+  const header = `${modelHeader(profile, opts.seed, opts.seconds, limits, opts.warmSeconds)}\n${fanoutLoadLine(timed, limits)}\n${typing}`;
   if (opts.json) process.stderr.write(`${header}\n`);
   else process.stdout.write(`${header}\n`);
   const rows: ModelResult[] = [];
   for (const scenario of timed) {
+    // A fan-out load's senders run unlimited (loadSettings); its JSON row says so.
+    const loadSet = loadSettings(scenario, limits);
+    const sendersLifted = loadSet.sendLimits === undefined && settings.sendLimits !== undefined;
     for (const design of opts.designs) {
       const r = runModel({
         design,
         scenario,
         profile,
         seed: opts.seed,
-        settings,
+        settings: loadSet,
         warmupSeconds: opts.warmSeconds,
         newTables: opts.newTables,
+        ...(traffic && { traffic }),
       });
       rows.push(r);
-      if (opts.json) process.stdout.write(`${JSON.stringify({ ...r, overrides: limits.overrides })}\n`);
+      if (opts.json)
+        process.stdout.write(`${JSON.stringify({ ...r, overrides: limits.overrides, sendersLifted })}\n`);
     }
   }
   if (!opts.json && rows.length > 0)

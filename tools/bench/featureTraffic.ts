@@ -69,6 +69,12 @@ export interface FeatureCount {
 export interface TrafficMix {
   /** `typing` frames per message sent: the first keystroke after the sender's last ack (client/typing.ts). */
   typingPerMessage: number;
+  /**
+   * 0 (the client as it is): every message's first keystroke sends, the ack having reset the typist's heartbeat. A
+   * positive value models a client thinned to one heartbeat per typist per this many ms (`--typing-thinned`:
+   * TypingIntervalSeconds), a message's frame sent only when its typist's last one is that old.
+   */
+  typingThinnedMs: number;
   /** A member's `markread` at most this often while its room has news (client readIntervalMs, 5 s; longer in a big room). */
   readIntervalMs: number;
   /** Each member's other connected devices, each told a moved read (functions/reading/devices.ts). */
@@ -83,6 +89,7 @@ export interface TrafficMix {
 
 export const DEFAULT_MIX: TrafficMix = {
   typingPerMessage: 1,
+  typingThinnedMs: 0,
   readIntervalMs: 5000,
   otherDevices: 1,
   sessionMinutes: 30,
@@ -141,6 +148,8 @@ export class FeatureTraffic {
   private readonly budgetShards: number;
   /** Typing's share of the posting budget (TYPING_BUDGET_CEILING of each second's): its refusals, typing's drops. */
   private readonly typingShare: PerSecond;
+  /** Thinned typing (TrafficMix.typingThinnedMs): each typist's last frame, by `room#member`. */
+  private readonly typingAt = new Map<string, number>();
   /** Told of each member's accepted join or leave (extraTraffic.ts: its own writes and reads). */
   onChange?: (room: RoomView, join: boolean) => void;
   /** Told of each push function's invocation (extraTraffic.ts: the pushes it sends). */
@@ -212,15 +221,29 @@ export class FeatureTraffic {
 
   /** A message about to be sent in `room`: its sender's `typing` frame, relayed to the others (relay.ts). */
   typed(room: RoomView): void {
+    const every = this.mix.typingThinnedMs;
+    if (every > 0) {
+      // Thinned: the typist (a member drawn) sends only when its last frame is a heartbeat's interval old.
+      const typist = Math.floor(this.ctx.random() * room.members);
+      const key = `${room.id}#${typist}`;
+      const last = this.typingAt.get(key);
+      if (last !== undefined && this.ctx.clock.now - last < every) return;
+      this.typingAt.set(key, this.ctx.clock.now);
+      this.typingFrame(room, 'typing', typist);
+      return;
+    }
     for (let i = 0; i < this.mix.typingPerMessage; i++) this.typingFrame(room, 'typing');
   }
 
-  /** One `typing` frame now (a first keystroke, or a heartbeat: extraTraffic.ts), relayed as relay.ts does. */
-  typingFrame(room: RoomView, feature: Feature): void {
+  /**
+   * One `typing` frame now (a first keystroke, or a heartbeat: extraTraffic.ts), relayed as relay.ts does, from
+   * `given` typist (a member drawn when not given).
+   */
+  typingFrame(room: RoomView, feature: Feature, given?: number): void {
     const { draw, latency: L, clock } = this.ctx;
     if (!this.request(feature, 'typing')) return;
-    // The connection's read, then the heartbeat's mark on the typist's connection item (a member drawn).
-    const typist = Math.floor(this.ctx.random() * room.members);
+    // The connection's read, then the heartbeat's mark on the typist's connection item.
+    const typist = given ?? Math.floor(this.ctx.random() * room.members);
     const marked = this.write(
       feature,
       `connection#${room.id}#${typist}`,

@@ -9,7 +9,14 @@ import { type Design, type ModelResult, type ModelSettings, runModel, type Scena
 import { ownersTable } from './ownerActions';
 import { presenceTable } from './presence';
 import { describeBinding } from './quotas';
-import { describeSendLimits, SEND_LIMIT_SETTINGS, sustainedPerSender } from './sendLimits';
+import {
+  describeSendLimits,
+  isFanoutLoad,
+  PERSON_SENDS_PER_SECOND,
+  SEND_LIMIT_SETTINGS,
+  sendsPerSender,
+  sustainedPerSender,
+} from './sendLimits';
 import { describeOverrides, type StackLimits, stackLimits } from './stackLimits';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -18,9 +25,9 @@ const ROOT = resolve(__dirname, '..', '..');
  * The loads the product is held to (docs/DECISIONS.md, "The fan-out at AWS's scale"), and the twin's check. Every
  * member of a room sends, each on one connection, each message's sender drawn at random: a sender sends rate ÷
  * members a second, against its PersonSendRateLimit and SendRateLimit (sendLimits.ts; shipped, 10 per 10 s each: 1 a
- * second sustained, bursts of 10). So as shipped a room of 100 at 100/s has each member at its limit, at 300/s each
- * member at 3 a second (two sends in three refused), 1,000 rooms of 2 at 2.5/s each member at 1.25 a second: the
- * rows show what AWS would refuse; the fan-out's own ceiling is searched with the limits lifted (ceilingSettings).
+ * second sustained, bursts of 10, a person's most). A room of 100 at 100/s has each member at a person's rate and
+ * its limit, held to it; at 300/s each member sends 3 a second and 1,000 rooms of 2 at 2.5/s 1.25 a second, past any
+ * person: fan-out loads, run with the senders' limits lifted (loadSettings), as the ceiling is searched.
  */
 export const SCENARIOS: Record<string, Scenario> = {
   'room-100-at-100': {
@@ -398,6 +405,32 @@ export function describeSendLimitLines(limits: StackLimits): string {
 export function ceilingSettings(settings: Partial<ModelSettings>): Partial<ModelSettings> {
   const { sendLimits: _lifted, ...rest } = settings;
   return rest;
+}
+
+/**
+ * The settings a load runs with. A fan-out load (its senders each past a person's rate: sendLimits.ts isFanoutLoad)
+ * is what the fan-out is sized for, not what people send, so its senders' limits are lifted as the ceiling's search
+ * lifts them, unless the run gives a send limit itself (`--parameter PersonSendRateLimit=10` holds them at the shipped
+ * value); a people's load keeps them. fanoutLoadLine says which loads the run lifted.
+ */
+export function loadSettings(load: Scenario, limits: StackLimits): Partial<ModelSettings> {
+  return isFanoutLoad(load) && limits.sendLimitsGiven.length === 0
+    ? ceilingSettings(limits.settings)
+    : limits.settings;
+}
+
+/** The header's line naming the fan-out loads of a run and whether their senders' limits were lifted. */
+export function fanoutLoadLine(loads: readonly Scenario[], limits: StackLimits): string {
+  const fanout = loads.filter(isFanoutLoad);
+  const rates = fanout.map((l) => `${l.name} ${Math.round(sendsPerSender(l) * 100) / 100}/s a sender`);
+  const how =
+    limits.sendLimitsGiven.length === 0
+      ? "their send limits lifted (no person sends this; the run's own send-limit settings hold them)"
+      : `held to the send limits this run gives (${limits.sendLimitsGiven.join(', ')})`;
+  return (
+    `loads past a person's ${PERSON_SENDS_PER_SECOND} msg/s sustained (fan-out loads): ` +
+    (fanout.length === 0 ? 'none' : `${rates.join(', ')}; ${how}`)
+  );
 }
 
 /** What the ceiling's figure leaves out: the senders' limits it lifted, and the room's rate under them. */

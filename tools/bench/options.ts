@@ -73,6 +73,8 @@ Usage: npm run bench -- [options]
                          environments warm, as steady traffic finds them; 0: every function starts cold)
   --new-tables           the model's tables just created on demand: 4,000 write units/s each at first, not the
                          40,000 a table of the account's default quota
+  --typing-thinned       the model's clients send one typing heartbeat per typist per TypingIntervalSeconds, not one
+                         per message after its ack (a client that is not the shipped one; the header says so)
   --region R             the model's Region (default us-east-1): its EventBridge PutEvents and rule invocations a
                          second (e.g. us-east-1 10,000 and 18,750; eu-south-1 400 and 750)
   --check                the twin against the model: the hot room (20 members, 10 messages/s, 100 messages) on the
@@ -127,6 +129,8 @@ export interface Options {
   warmSeconds: number;
   /** The model's DynamoDB tables just created on demand (a new table's initial write units). */
   newTables: boolean;
+  /** The model's clients thinned to one typing heartbeat per typist per interval (TrafficMix.typingThinnedMs). */
+  typingThinned: boolean;
 }
 
 export function parseOptions(argv: string[]): Options | undefined {
@@ -163,6 +167,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       region: { type: 'string' },
       'warm-seconds': { type: 'string' },
       'new-tables': { type: 'boolean' },
+      'typing-thinned': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -242,6 +247,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     region,
     warmSeconds: int('warm-seconds', values['warm-seconds'], 5, 0, 600),
     newTables: values['new-tables'] === true,
+    typingThinned: values['typing-thinned'] === true,
   };
 }
 

@@ -55,6 +55,24 @@ export function sendLimitsOf(given: Partial<Record<SendLimitSetting, string>> = 
   return { ...(connection && { connection }), ...(person && { person }) };
 }
 
+/**
+ * The most a person sends in a chat, sustained: one message a second (a line takes longer to type; a burst of pasted
+ * lines is what the limits' buckets of 10 are for). The shipped limits sustain exactly this rate, so they refuse no
+ * person. A load whose senders each send more is not a chat of people but a fan-out load (docs/DECISIONS.md, "The
+ * product's loads against the shipped limits").
+ */
+export const PERSON_SENDS_PER_SECOND = 1;
+
+/** Each sender's messages a second in a load: its room's rate over its senders (every member when not given). */
+export function sendsPerSender(load: { rate: number; members: number; senders?: number }): number {
+  return load.rate / (load.senders ?? load.members);
+}
+
+/** Whether a load's senders each send faster than a person does (PERSON_SENDS_PER_SECOND): a fan-out load. */
+export function isFanoutLoad(load: { rate: number; members: number; senders?: number }): boolean {
+  return sendsPerSender(load) > PERSON_SENDS_PER_SECOND;
+}
+
 /** A sender's sustained sends a second under both limits (the lower), or Infinity when neither limits it. */
 export function sustainedPerSender(limits: SendLimits | undefined): number {
   const perSecond = (r?: SenderRate) => (r ? r.limit / r.windowSeconds : Number.POSITIVE_INFINITY);

@@ -38,6 +38,8 @@ export interface StackLimits {
   reservedConcurrency: Record<string, number>;
   /** The deploy-time constants this run changed, each with the template's value. */
   overrides: Override[];
+  /** The send limits' settings the run gave (SEND_LIMIT_SETTINGS), even at their shipped values. */
+  sendLimitsGiven: string[];
 }
 
 /**
@@ -133,6 +135,7 @@ export function stackLimits(
     routes,
     ...(defaultRoute && { defaultRoute }),
     reservedConcurrency,
+    sendLimitsGiven: Object.keys(sendSettings),
     overrides: [
       ...Object.entries(constants)
         .filter(([name, value]) => known[name] !== value)
