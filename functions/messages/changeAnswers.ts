@@ -7,7 +7,6 @@ import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomTtl } from '#core/roomLife';
 import { settings } from '#platform/settings';
 import type { ChangedFrame } from '#protocol';
-import type { WordIndex } from '#search/ports';
 import { publishStored, sendRecordOf, type WakeBy } from './appending';
 import type { ChangeAudit } from './changeAudit';
 import {
@@ -17,6 +16,7 @@ import {
   type StoredChange,
   type StoredMessage,
 } from './changeFrames';
+import type { ChangeHook } from './changeHooks';
 import { kindOf } from './changeKinds';
 import { type ChangeRequest, type Changer, type Plan, planChange } from './changePlanning';
 import type {
@@ -48,8 +48,8 @@ export type ChangeDeps = Pick<MessagePorts, 'connections' | 'rooms' | 'sends' | 
      * (ReactionKindsPerSource); 0 or absent: no cap but each member's.
      */
     reactionKindsPerSource?: number;
-    /** Search's word index: an edit rewrites the message's entries, a delete removes them (search/searching.ts reindex). */
-    words?: WordIndex;
+    /** The features a stored change tells (changeHooks.ts; changeFeatures.ts lists them); absent: none. */
+    changeHooks?: readonly ChangeHook[];
     /**
      * Lets a change in a direct-message room through or throws, as a send (functions/safety/screening.ts): where
      * either of the pair blocks the other, an edit, reaction or pin would reach the blocker; a delete only takes away
@@ -116,7 +116,7 @@ export function roomLifeOf(change: Change): RoomLife | undefined {
     shownAs: connection.username,
     memberKey: key,
     userId: connection.userId,
-    ...(change.input.request.kind === 'edit' && { text: change.input.request.text }), // the room's words meet it
+    ...(change.input.request.kind === 'edit' && { text: change.input.request.text }), // the room's own list meets it (appending.ts)
   };
 }
 

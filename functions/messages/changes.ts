@@ -16,7 +16,7 @@ import { CHANGE_ACTIONS, type ChangeAction } from '#protocol';
 import { moderationRecords } from '#safety/auditWiring';
 import { admitDirectSend, screenText } from '#safety/screening';
 import { dmBlocks } from '#safety/wiring';
-import { wordIndex } from '#search/wiring';
+import { changeHooks } from './changeFeatures';
 import { parseChangeRequest, parseTargetSeq } from './changeParse';
 import { changeMessage } from './changing';
 import { lobbyGate, withSendSettings } from './sendSettings';
@@ -36,7 +36,7 @@ const deps = onFirstCall(() =>
       return settings().EditWindowMinutes;
     },
     person: personGate(),
-    words: wordIndex(),
+    changeHooks: changeHooks(),
     get reactionKindsPerSource() {
       return limitSettings.reactionKindsPerSource();
     },

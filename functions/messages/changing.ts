@@ -11,10 +11,10 @@ import { LOBBY } from '#core/protocol';
 import { epochSeconds, roomEnd } from '#core/roomLife';
 import { logger } from '#platform/powertools';
 import { type ChangedFrame, DM_ROOM_CODE_LENGTH, REACTION_RATE } from '#protocol';
-import { reindex } from '#search/searching';
 import { catchUp, type Taken, Takes, takeRoomSeq } from './appending';
 import { auditChange } from './changeAudit';
-import { applied, type StoredMessage } from './changeFrames';
+import { applied } from './changeFrames';
+import { afterChangeStored } from './changeHooks';
 import { pinsLimit } from './changeKinds';
 
 /**
@@ -145,7 +145,11 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
           const after = applied(planned.message, event, planned.plan.update);
           await Promise.all([
             publish(deps, event, by),
-            reindexed(deps, planned.message, after),
+            afterChangeStored(deps.changeHooks, {
+              before: planned.message,
+              after,
+              expiresAt: epochSeconds(new Date(planned.message.sentAt)) + deps.messageRetentionDays * 86400,
+            }),
             auditChange(deps, change.input.request.kind, planned, change.changer, change.now),
           ]);
           return reply(change, after, event.seq);
@@ -182,12 +186,4 @@ async function storeChange(deps: ChangeDeps, change: Change, read: Read): Promis
     );
     throw error;
   }
-}
-
-/** The message's words in the index as the change leaves its text (a reaction or a pin changes none). */
-function reindexed(deps: ChangeDeps, before: StoredMessage, after: StoredMessage): Promise<void> {
-  const textOf = (m: StoredMessage) => (m.deleted ? undefined : m.text);
-  if (textOf(before) === textOf(after)) return Promise.resolve();
-  const ttl = epochSeconds(new Date(before.sentAt)) + deps.messageRetentionDays * 86400;
-  return reindex(deps.words, before, textOf(before), textOf(after), ttl);
 }

@@ -13,7 +13,7 @@ import { stemsOf } from './stems';
  *
  * The frames hold each message as the turn read it from the log (messages/changeFrames.ts messageFrameOf): its text
  * after any edit, none once deleted. An edit or delete made after that read rewrites or removes its own entries
- * (messages/changing.ts reindex); an entry written after it is never shown, since search reads every candidate back.
+ * (searching.ts reindexHook); an entry written after it is never shown, since search reads every candidate back.
  */
 
 /** A frame as the fan-out posted it (deliver/coalescing.ts Frame): what the index reads of it. */

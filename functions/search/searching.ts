@@ -200,19 +200,18 @@ async function inTurns<T, R>(items: T[], atOnce: number, work: (item: T) => Prom
 }
 
 /**
- * Keeps the word index in step with a changed message (messages/changing.ts): the words `before` had and `after` has
+ * Keeps the word index in step with a changed message (reindexHook): the words `before` had and `after` has
  * not are removed, the new ones added. Only the change knows the text it takes away (a delete scrubs it), so it writes
  * beside its publish. Best effort: a failed write is logged, never the changer's error (the change is stored and
  * sent; search reads every candidate back, so a stale entry shows nothing).
  */
-export async function reindex(
-  index: WordIndex | undefined,
+async function reindex(
+  index: WordIndex,
   message: { roomId: string; seq: number; sentAt: string },
   before: string | undefined,
   after: string | undefined,
   ttl: number,
 ): Promise<void> {
-  if (!index) return;
   const had = new Set(before === undefined ? [] : indexWords(before));
   const has = after === undefined ? [] : indexWords(after);
   const added = has.filter((word) => !had.has(word));
@@ -234,6 +233,33 @@ export async function reindex(
       error: (error as Error).name,
     });
   }
+}
+
+/** A message as a change leaves it, as far as its words go. */
+interface IndexedMessage {
+  roomId: string;
+  seq: number;
+  sentAt: string;
+  text: string;
+  deleted?: unknown;
+}
+
+/**
+ * Search's part in a change of a message: a hook on the change path's `afterStore` (messages/changeHooks.ts, typed by
+ * shape: search imports no messages module), registered by the function that hosts search
+ * (messages/changeFeatures.ts). The message's words as the change leaves its text, a deleted message holding none,
+ * under the message's own expiry; a change that leaves the text as it was (a pin, say) writes nothing.
+ */
+export function reindexHook(index: WordIndex) {
+  const textOf = (message: IndexedMessage) => (message.deleted ? undefined : message.text);
+  return {
+    name: 'search',
+    afterStore: async (changed: { before: IndexedMessage; after: IndexedMessage; expiresAt: number }) => {
+      const { before, after, expiresAt } = changed;
+      if (textOf(before) === textOf(after)) return;
+      await reindex(index, before, textOf(before), textOf(after), expiresAt);
+    },
+  };
 }
 
 /** The stems an edit rewrites (their words changed, or new) and those it leaves with no word (stems.ts). */

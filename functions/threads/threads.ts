@@ -2,6 +2,7 @@ import { orBusy } from '#core/busy';
 import { MessageDeleted, MessageNotFound } from '#core/changeErrors';
 import { BadRequest } from '#core/errors';
 import { requireConnection } from '#core/identity/connections';
+import { servedFrom } from '#core/limits/guard';
 import { memberKey, memberKeyOf, senderOf } from '#core/memberKeys';
 import { fitMessages } from '#core/pages';
 import type { ChatPorts, Connection } from '#core/ports';
@@ -220,7 +221,7 @@ const logFollowedError = (roomId: string, seq: number) => (error: unknown) =>
  * and whether the caller follows the thread. The root is checked as a reply's is, except that a full or deleted root's
  * thread still reads.
  */
-export async function threadHistory(
+async function threadHistory(
   deps: ThreadDeps,
   connectionId: string,
   query: HistoryQuery & { threadOf: number },
@@ -276,6 +277,22 @@ export async function threadHistory(
     messages: page,
     hasMore: forward ? cut || beyond : cut,
     ...(!forward && { hasOlder: beyond }),
+  };
+}
+
+/**
+ * Threads' part in `history`: a page provider on the history route's extension point (messages/historyPages.ts,
+ * typed by shape), registered by the function that hosts threads (messages/historyFeatures.ts), which gives the
+ * frames. A query with `threadOf` is the thread's page (threadHistory); any other is not threads' to answer.
+ */
+export function threadPage(deps: ThreadDeps) {
+  return {
+    name: 'threads',
+    answer: (query: HistoryQuery, asker: Parameters<typeof servedFrom>[1]) => {
+      const { threadOf } = query;
+      if (threadOf === undefined) return undefined;
+      return threadHistory(servedFrom(deps, asker), asker.connectionId, { ...query, threadOf });
+    },
   };
 }
 

@@ -2,39 +2,57 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The send path names no feature (functions/messages/README.md, `sendHooks.ts`): a feature takes part in a send by
- * registering a SendHook in sendFeatures.ts, so adding or removing one never edits the path every message takes.
- * The path is the files the registry's own comment names (sendmessage.ts, sending.ts, composing.ts) and the registry
- * itself. A feature's name is any of: thread (`#threads/`, functions/threads/), mention, search, word (the word
- * filter, FilterWords, search's word index), filter, and pin at a word's start (`pinmessage`; not `mapping`);
- * case-insensitive, inside longer words too (`threadOf`, `mentionKeys`), code and comments alike.
+ * The paths every message and every change take name no feature (functions/messages/README.md): a feature takes part
+ * by registering with the path's extension points, so adding or removing one never edits the path itself.
+ * - sending a message: a SendHook (`sendHooks.ts`), registered in sendFeatures.ts;
+ * - changing a message: a ChangeHook (`changeHooks.ts`), registered in changeFeatures.ts;
+ * - reading `history`: a HistoryPage (`historyPages.ts`), registered in historyFeatures.ts.
+ * Each path is the files its registry's own comment names ("the send path (a.ts, b.ts)") and the registry itself. A
+ * feature's name is any of: thread (`#threads/`, functions/threads/), mention, search, word (the word filter,
+ * FilterWords, search's word index), filter (not an array's `.filter`), and pin at a word's start (`pinmessage`; not `mapping`);
+ * case-insensitive, inside longer words too (`threadOf`, `mentionKeys`), code and comments alike. Pins are a kind of
+ * change (changeKinds/index.ts) whose cap the change path reads, so the change path is held to the other names.
  */
 const ROOT = join(__dirname, '..', '..');
 const MESSAGES = 'functions/messages';
 const read = (file: string) => readFileSync(join(ROOT, MESSAGES, file), 'utf8');
 
-const REGISTRY = 'sendHooks.ts';
-const FEATURE_NAMES = /thread|mention|search|word|filter|\bpin/i;
+const FEATURE_NAMES = /thread|mention|search|word|(?<!\.)filter|\bpin/i;
+const BUT_PINS = /thread|mention|search|word|(?<!\.)filter/i;
 
-/** The files the registry's comment says are the send path: "the send path (a.ts, b.ts, c.ts)". */
-function sendPath(): string[] {
-  const named = /the send path \(([^)]*)\)/.exec(read(REGISTRY).replace(/\s*\n\s*\*\s*/g, ' '));
+const PATHS = [
+  { registry: 'sendHooks.ts', path: 'the send path', names: FEATURE_NAMES },
+  { registry: 'changeHooks.ts', path: 'the change path', names: BUT_PINS },
+  { registry: 'historyPages.ts', path: 'the history route', names: FEATURE_NAMES },
+];
+
+/** The files the registry's comment says are its path: "the send path (a.ts, b.ts, c.ts)". */
+function pathOf(registry: string, path: string): string[] {
+  const named = new RegExp(`${path} \\(([^)]*)\\)`).exec(read(registry).replace(/\s*\n\s*\*\s*/g, ' '));
   return [...(named?.[1] ?? '').matchAll(/[\w.]+\.ts/g)].map((m) => m[0]);
 }
 
 /** Each line of `source` that names a feature, as `line: text`. */
-function featureNames(source: string): string[] {
-  return source
-    .split('\n')
-    .flatMap((line, i) => (FEATURE_NAMES.test(line) ? [`${i + 1}: ${line.trim()}`] : []));
+function featureNames(source: string, names = FEATURE_NAMES): string[] {
+  return source.split('\n').flatMap((line, i) => (names.test(line) ? [`${i + 1}: ${line.trim()}`] : []));
 }
 
-it('the registry names the send path, and it holds sending.ts', () => {
-  expect(sendPath()).toEqual(expect.arrayContaining(['sending.ts', 'sendmessage.ts', 'composing.ts']));
+it("each registry names its path, and it holds the path's own files", () => {
+  expect(pathOf('sendHooks.ts', 'the send path')).toEqual(
+    expect.arrayContaining(['sending.ts', 'sendmessage.ts', 'composing.ts']),
+  );
+  expect(pathOf('changeHooks.ts', 'the change path')).toEqual(
+    expect.arrayContaining(['changing.ts', 'changeAnswers.ts']),
+  );
+  expect(pathOf('historyPages.ts', 'the history route')).toEqual(['history.ts']);
 });
 
-it.each([...sendPath(), REGISTRY])('%s names no feature', (file) => {
-  expect(featureNames(read(file))).toEqual([]);
+const files = PATHS.flatMap(({ registry, path, names }) =>
+  [...pathOf(registry, path), registry].map((file) => ({ file, names })),
+);
+
+it.each(files)('$file names no feature', ({ file, names }) => {
+  expect(featureNames(read(file), names)).toEqual([]);
 });
 
 it("finds a feature's name where one is named", () => {
@@ -46,4 +64,7 @@ it("finds a feature's name where one is named", () => {
     "1: import { threadSendHook } from '#threads/threadSend';",
   ]);
   expect(featureNames('const x = 1;\n  // the Word filter\n')).toEqual(['2: // the Word filter']);
+  expect(featureNames("import { reindex } from '#search/searching';", BUT_PINS)).toHaveLength(1);
+  expect(featureNames('// A pin reads the pins', BUT_PINS)).toEqual([]);
+  expect(featureNames('const kept = given.filter((r) => r !== gone);')).toEqual([]);
 });
