@@ -97,12 +97,28 @@ it("names a named room in the push: by the name the send's event carries, and re
   const olga = await subscribedAndGone('olga', roomId, key);
   await settle();
 
-  await ask(bob, { action: 'sendmessage', message: '@nora the pager is yours' });
-  await eventually(() => pushesTo(nora.endpoint).length > 0);
+  // The events the bus hands the functions, kept as they go by: the send's MessageSent carries the room's name.
+  const { lambda } = chat.cloud;
+  const invoke = lambda.invoke;
+  const handed: { 'detail-type'?: string; detail?: Record<string, unknown> }[] = [];
+  lambda.invoke = (fn, event, ...rest) => {
+    handed.push(event as (typeof handed)[number]);
+    return invoke.call(lambda, fn, event, ...rest);
+  };
+  try {
+    await ask(bob, { action: 'sendmessage', message: '@nora the pager is yours' });
+    await eventually(() => pushesTo(nora.endpoint).length > 0);
+  } finally {
+    lambda.invoke = invoke;
+  }
   expect(pushesTo(nora.endpoint)).toEqual([
     expect.objectContaining({ reason: 'mention', roomId, roomName: 'Ops desk', username: 'bob' }),
   ]);
   expect(pushesTo(nora.endpoint)[0]).not.toHaveProperty('direct');
+  // Named by the event the send published, not by a read of the room in the push function.
+  expect(handed.filter((e) => e['detail-type'] === 'MessageSent' && e.detail?.roomId === roomId)).toEqual([
+    expect.objectContaining({ detail: expect.objectContaining({ mayPush: true, roomName: 'Ops desk' }) }),
+  ]);
 
   // A retried send's publish took no seq and carries no name: the push function reads the room's.
   const [bus] = chat.cloud.template.eventBuses();
