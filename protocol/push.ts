@@ -81,7 +81,12 @@ export const PUSH_REPLY_TYPE = {
 /** Why a push was sent. */
 export type PushReason = 'mention' | 'dm' | 'thread';
 
-/** What a push carries, decrypted by the browser and shown by web/sw.js. */
+/**
+ * What a push carries, decrypted by the browser and shown by web/sw.js: its title says who and where ("bob mentioned
+ * you in #Ops desk", "bob sent you a message" in a direct-message room, "… in room K7M2QD" for a room never named),
+ * and a click opens `roomId`. At most ~1.3 KB of JSON (every field at its bound, each character escaped), within
+ * Web Push's 4,096-byte record (RFC 8291 §4) with its 103 bytes of header, tag and padding.
+ */
 export interface PushPayload {
   type: 'push';
   reason: PushReason;
@@ -91,4 +96,8 @@ export interface PushPayload {
   username: string;
   /** Its first PUSH_LIMITS.textChars characters. */
   text: string;
+  /** The room's name (at most DIRECTORY_LIMITS.roomNameMaxChars); absent for a room never named and a direct one. */
+  roomName?: string;
+  /** A direct-message room: the message is from its other member, `username`. */
+  direct?: true;
 }

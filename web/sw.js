@@ -1,11 +1,21 @@
 // The web chat's service worker: it shows the push notifications the server sends while no tab of this chat is
-// connected (docs/PROTOCOL.md, "Push notifications"). A push is `{type: 'push', reason, roomId, seq, username, text}`,
-// decrypted by the browser; a click opens (or focuses) the chat on that room.
+// connected (docs/PROTOCOL.md, "Push notifications"). A push is `{type: 'push', reason, roomId, seq, username, text}`
+// with the room's `roomName` when it has one, or `direct: true` in a direct-message room, decrypted by the browser;
+// its title names who and where, and a click opens (or focuses) the chat on that room.
 const TITLES = {
   mention: (name) => `${name} mentioned you`,
-  dm: (name) => `${name} sent you a direct message`,
+  dm: (name) => `${name} sent you a message`,
   thread: (name) => `${name} replied in a thread you follow`,
 };
+
+/** The title: a direct message is from its sender alone; elsewhere the room by its name, or by its code unnamed. */
+function titleOf(push) {
+  const name = push.username ?? 'Someone';
+  if (push.direct) return TITLES.dm(name);
+  const said = (TITLES[push.reason] ?? TITLES.mention)(name);
+  if (push.roomName) return `${said} in #${push.roomName}`;
+  return push.roomId ? `${said} in room ${push.roomId}` : said;
+}
 
 self.addEventListener('push', (event) => {
   let push = {};
@@ -14,7 +24,7 @@ self.addEventListener('push', (event) => {
   } catch {
     push = { text: event.data ? event.data.text() : '' };
   }
-  const title = (TITLES[push.reason] ?? TITLES.mention)(push.username ?? 'Someone');
+  const title = titleOf(push);
   event.waitUntil(
     self.registration.showNotification(title, {
       body: push.text ?? '',

@@ -329,6 +329,11 @@ export interface ChatEvent {
   /** `MessageSent` of a chat message that can be pushed to someone: the push rule matches only these. */
   mayPush?: boolean;
   /**
+   * With `mayPush`: the room's name as the send's seq take found it (null: the room has none), which the push names
+   * the room by; absent when the publish took no seq (a retry), and the push function reads it.
+   */
+  roomName?: string | null;
+  /**
    * A room's `Broadcast` that ends its membership (closeroom): the fan-out moves each member it posts the frame to
    * out of the room to the lobby, at this time (ISO 8601), each before its post (functions/deliver/post.ts).
    */

@@ -53,6 +53,7 @@ export async function takeRoomSeq(
     const result: Taken = {
       seq: taken.seq,
       wakes: woke,
+      ...(taken.roomName !== undefined && { roomName: taken.roomName }),
       ...(taken.slowModeSeconds !== undefined && {
         slowModeSeconds: taken.slowModeSeconds,
         exempt: taken.exempt,
@@ -136,6 +137,8 @@ export interface Taken {
   /** The room's slow mode as the take found it (seconds), and whether the author is exempt (owner, moderator). */
   slowModeSeconds?: number;
   exempt?: boolean;
+  /** The room's name as the take found it (null: none; absent: not read), for the message's push (publishStored). */
+  roomName?: string | null;
 }
 
 /** How a publish wakes the room: the take behind it, or a retry (which always wakes). */
@@ -230,7 +233,8 @@ interface StoredEvent {
  * The payload an event carries: the frame as JSON, with the keys of every object inside it in one order (the frame's
  * own keys stay in the order its builder gives, `type` first). A stored event may be published by more than one
  * attempt (below), one holding it as built and one as read back from DynamoDB, whose maps promise no key order; the
- * same bytes make the same event detail for the bus's consumers, whichever attempt published it.
+ * same bytes make the same `payload` for the bus's consumers, whichever attempt published it (only a pushable
+ * message's `roomName`, known to the attempt that took the seq, differs).
  */
 function eventPayload(frame: object): string {
   return JSON.stringify(frame, (key, value: unknown) =>
@@ -256,8 +260,14 @@ export async function publishStored(
 ): Promise<void> {
   const { messageId, roomId, seq, frame } = stored;
   const payload = eventPayload(frame);
-  // Only a chat message that can be pushed to someone is marked: the push rule matches these alone.
-  const pushable = frame.type === 'message' && mayPush(frame) ? { mayPush: true } : {};
+  // Only a chat message that can be pushed to someone is marked: the push rule matches these alone. Its push names the
+  // room by the name its take found (null: none), so the push function reads no room; a retry's publish took no seq
+  // and carries none, and the push function reads the room's name itself (functions/push/onMessage.ts).
+  const roomName = 'taken' in by ? by.taken.roomName : undefined;
+  const pushable =
+    frame.type === 'message' && mayPush(frame)
+      ? { mayPush: true, ...(roomName !== undefined && { roomName }) }
+      : {};
   const wake = wakeOf(stored, by);
   try {
     await deps.events.publish([

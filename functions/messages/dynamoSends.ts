@@ -72,6 +72,8 @@ export class DynamoSendStore implements SendStore {
       seq,
       wakes: wakesRoom,
       ...(room?.roomWords !== undefined && { roomWords: room.roomWords }),
+      // The room's name, read from the previous values the take returns anyway: no read of its own.
+      ...(life && { roomName: typeof Attributes?.name === 'string' ? Attributes.name : null }),
       // Slow mode binds members only: the owner and the moderators are exempt (core/moderation.ts).
       ...(slowModeSeconds > 0 && {
         slowModeSeconds,

@@ -69,6 +69,11 @@ export type SeqTaken =
       exempt?: boolean;
       /** The room's own filtered words, read from its moderation item after the take (core/moderation.ts). */
       roomWords?: string[];
+      /**
+       * The room's name as the take's previous values hold it (null: the room has none); absent when the take read
+       * no previous item (the lobby's, which is never named). The push function names the room by it (appending.ts).
+       */
+      roomName?: string | null;
     }
   /** The room expired or was closed (Room.ttl passed, or Room.closedAt set). */
   | { kind: 'roomGone'; room: Room }

@@ -6,6 +6,7 @@ import type { Member } from '#core/ports';
 import { mentionedIn } from '#mentions/mentions';
 import { logger } from '#platform/powertools';
 import {
+  DIRECTORY_LIMITS,
   DM_ROOM_CODE_LENGTH,
   foldName,
   MENTIONS_PER_MESSAGE,
@@ -72,6 +73,11 @@ export interface NotifyDeps {
    * the blocker, as the web chat hides their messages and notices.
    */
   blocksAuthor?: (userId: string, message: MessageFrame) => Promise<boolean>;
+  /**
+   * The room's name (undefined: never named), read from the room's item only for an event that does not carry it (a
+   * retry's publish, which took no seq) and only once someone is to be pushed; absent: such a push names the code.
+   */
+  roomNameOf?: (roomId: string) => Promise<string | undefined>;
 }
 
 export interface NotifyReport {
@@ -142,14 +148,41 @@ async function wanted(
   return concerned.filter(([userId, reason]) => reason === 'dm' || found.has(userId));
 }
 
+/**
+ * Where a push says the message is, asked once someone is to be pushed: a direct-message room (its other member wrote
+ * it), else the room's name as the event carried it (`known`; null: none), else as `roomNameOf` reads it, at most once
+ * per message. Cut to DIRECTORY_LIMITS.roomNameMaxChars, so the payload stays within Web Push's 4 KB.
+ */
+function placeOf(
+  deps: NotifyDeps,
+  roomId: string,
+  direct: boolean,
+  known: string | null | undefined,
+): () => Promise<Pick<PushPayload, 'roomName' | 'direct'>> {
+  let place: Promise<Pick<PushPayload, 'roomName' | 'direct'>> | undefined;
+  const named = async () => {
+    const name = known === undefined ? await deps.roomNameOf?.(roomId) : known;
+    return name ? { roomName: [...name].slice(0, DIRECTORY_LIMITS.roomNameMaxChars).join('') } : {};
+  };
+  return () => {
+    place ??= direct ? Promise.resolve({ direct: true as const }) : named();
+    return place;
+  };
+}
+
 /** The room's topic for the push service: 32 base64url characters (RFC 8030 §5.4 allows at most 32). */
 const topicOf = (roomId: string) => createHash('sha256').update(roomId).digest('base64url').slice(0, 32);
 
 /**
  * Pushes `message` to each person it concerns who is not connected, once per person and room per interval, to
- * each of their subscriptions; a subscription its push service calls gone (404/410) is removed.
+ * each of their subscriptions; a subscription its push service calls gone (404/410) is removed. `roomName`: the
+ * room's name as its `MessageSent` event carried it (null: none; undefined: not carried, read if someone is pushed).
  */
-export async function notifyByPush(deps: NotifyDeps, message: MessageFrame): Promise<NotifyReport> {
+export async function notifyByPush(
+  deps: NotifyDeps,
+  message: MessageFrame,
+  roomName?: string | null,
+): Promise<NotifyReport> {
   const report: NotifyReport = { people: [], pushes: 0, removed: 0 };
   const byAuthor = (userId: string) =>
     message.authorKey !== undefined && memberKey(message.roomId, userId) === message.authorKey;
@@ -167,13 +200,15 @@ export async function notifyByPush(deps: NotifyDeps, message: MessageFrame): Pro
     .filter(([userId]) => !byAuthor(userId))
     .slice(0, PUSH_RECIPIENTS_PER_MESSAGE);
   const people = await wanted(deps, message.roomId, concerned, report);
-  const payload = (reason: PushReason): PushPayload => ({
+  const place = placeOf(deps, message.roomId, dm !== undefined, roomName);
+  const payload = async (reason: PushReason): Promise<PushPayload> => ({
     type: 'push',
     reason,
     roomId: message.roomId,
     seq: message.seq,
     username: message.username,
     text: [...message.text].slice(0, PUSH_LIMITS.textChars).join(''),
+    ...(await place()),
   });
   await Promise.all(
     people.map(async ([userId, reason]) => {
@@ -191,7 +226,7 @@ export async function notifyByPush(deps: NotifyDeps, message: MessageFrame): Pro
       report.people.push({ userId, reason, outcome: 'pushed' });
       const outcomes = await Promise.all(
         subscriptions.map(async (subscription) => {
-          const outcome = await deps.sender.send(subscription, payload(reason), {
+          const outcome = await deps.sender.send(subscription, await payload(reason), {
             topic: topicOf(message.roomId),
             ttlSeconds: PUSH_TTL_SECONDS,
           });

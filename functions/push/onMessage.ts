@@ -10,7 +10,16 @@ const deps = onFirstCall(notifyDeps);
 /** The bus's `MessageSent` event as rule PushOnMessageRule hands it over (the whole event). */
 export interface MessageSentEvent {
   'detail-type': string;
-  detail: { roomId?: unknown; seq?: unknown; payload?: unknown };
+  detail: { roomId?: unknown; seq?: unknown; payload?: unknown; roomName?: unknown };
+}
+
+/**
+ * The room's name the event carries (appending.ts publishStored): a name, null for a room with none, undefined when
+ * the event carries none (a retry's publish), and notifyByPush reads it.
+ */
+function roomNameOf(event: MessageSentEvent): string | null | undefined {
+  const { roomName } = event.detail ?? {};
+  return typeof roomName === 'string' || roomName === null ? roomName : undefined;
 }
 
 /** The chat message an event carries, or undefined for a change or a malformed event (logged, never retried). */
@@ -43,7 +52,7 @@ export const onMessageSent = instrumented(
       return undefined;
     }
     try {
-      return await notifyByPush(deps(), message);
+      return await notifyByPush(deps(), message, roomNameOf(event));
     } catch (error) {
       logger.error('push notifications failed', {
         roomId: message.roomId,

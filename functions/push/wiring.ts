@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRoomMemberCheck } from '#core/aws/roomMemberCheck';
 import { DynamoRoomStore } from '#core/aws/rooms';
 import { DynamoUserDevices } from '#core/aws/userDevices';
@@ -38,6 +39,18 @@ export function notifyDeps(): NotifyDeps {
   const blocks = new DynamoBlockStore(documentClient(), requireEnv('MEMBERSHIPS_TABLE'));
   return {
     dmMembersOf: async (roomId) => (await rooms.get(roomId))?.dmMembers,
+    // Only for an event that carries no name (a retry's publish): one eventually consistent GetItem, 0.5 RRU.
+    roomNameOf: async (roomId) => {
+      const { Item } = await documentClient().send(
+        new GetCommand({
+          TableName: config.roomsTable(),
+          Key: { roomId },
+          ProjectionExpression: '#name',
+          ExpressionAttributeNames: { '#name': 'name' },
+        }),
+      );
+      return typeof Item?.name === 'string' ? Item.name : undefined;
+    },
     // `@name`s resolved in the people feature's PeopleIndex, the one read of its store push makes.
     namedIn: (roomId, prefix, limit) => people.namedIn(roomId, prefix, limit),
     devices: new DynamoUserDevices(documentClient(), config.connectionsTable(), config.userIndex()),

@@ -1,3 +1,4 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Frame } from '../helpers/chatClient';
 import { signedInCloud } from '../helpers/signedIn';
@@ -88,6 +89,84 @@ it('pushes one mention to alice, who has no live connection, naming the room and
   expect(pushesTo(alice.endpoint)).toHaveLength(1);
 });
 
+it("names a named room in the push: by the name the send's event carries, and read when an event carries none", async () => {
+  const bob = await device('bob');
+  const created = await bob.expectReply({ action: 'createroom', name: 'Ops desk' });
+  const [roomId, key] = [String(created.roomId), String(created.inviteKey)];
+  const nora = await subscribedAndGone('nora', roomId, key);
+  const olga = await subscribedAndGone('olga', roomId, key);
+  await settle();
+
+  // The events the bus hands the functions, kept as they go by: the send's MessageSent carries the room's name.
+  const { lambda } = chat.cloud;
+  const invoke = lambda.invoke;
+  const handed: { 'detail-type'?: string; detail?: Record<string, unknown> }[] = [];
+  lambda.invoke = (fn, event, ...rest) => {
+    handed.push(event as (typeof handed)[number]);
+    return invoke.call(lambda, fn, event, ...rest);
+  };
+  try {
+    await ask(bob, { action: 'sendmessage', message: '@nora the pager is yours' });
+    await eventually(() => pushesTo(nora.endpoint).length > 0);
+  } finally {
+    lambda.invoke = invoke;
+  }
+  expect(pushesTo(nora.endpoint)).toEqual([
+    expect.objectContaining({ reason: 'mention', roomId, roomName: 'Ops desk', username: 'bob' }),
+  ]);
+  expect(pushesTo(nora.endpoint)[0]).not.toHaveProperty('direct');
+  // Named by the event the send published, not by a read of the room in the push function.
+  expect(handed.filter((e) => e['detail-type'] === 'MessageSent' && e.detail?.roomId === roomId)).toEqual([
+    expect.objectContaining({ detail: expect.objectContaining({ mayPush: true, roomName: 'Ops desk' }) }),
+  ]);
+
+  // A retried send's publish took no seq and carries no name: the push function reads the room's.
+  const [bus] = chat.cloud.template.eventBuses();
+  const events = new EventBridgeClient({
+    endpoint: chat.cloud.eventsEndpoint,
+    region: chat.cloud.template.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const frame = {
+    type: 'message',
+    roomId,
+    seq: 90,
+    messageId: 'retried-1',
+    username: 'bob',
+    text: '@olga and you',
+  };
+  const put = await events.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: bus?.name,
+          Source: 'roomcast.chat',
+          DetailType: 'MessageSent',
+          Detail: JSON.stringify({
+            messageId: 'retried-1',
+            roomId,
+            seq: 90,
+            payload: JSON.stringify(frame),
+            mayPush: true,
+          }),
+        },
+      ],
+    }),
+  );
+  expect(put.FailedEntryCount).toBe(0);
+  events.destroy();
+  await eventually(() => pushesTo(olga.endpoint).length > 0);
+  expect(pushesTo(olga.endpoint)).toEqual([
+    expect.objectContaining({
+      reason: 'mention',
+      roomId,
+      roomName: 'Ops desk',
+      seq: 90,
+      text: '@olga and you',
+    }),
+  ]);
+});
+
 it('sends a burst of 10 mentions in a new room as exactly one push', async () => {
   const bob = await device('bob');
   const created = await bob.expectReply({ action: 'createroom' });
@@ -163,7 +242,13 @@ it("pushes bob's direct message to alice's peer while she is away", async () => 
   await ask(frank, { action: 'sendmessage', roomId: dm.roomId, message: 'lunch?' });
   await eventually(() => pushesTo(subscription.endpoint).length > 0);
   expect(pushesTo(subscription.endpoint)).toEqual([
-    expect.objectContaining({ reason: 'dm', roomId: dm.roomId, username: 'frank', text: 'lunch?' }),
+    expect.objectContaining({
+      reason: 'dm',
+      direct: true,
+      roomId: dm.roomId,
+      username: 'frank',
+      text: 'lunch?',
+    }),
   ]);
 });
 

@@ -49,7 +49,7 @@ async function subscribedAndGone(name: string, roomId: string, key: string) {
   return { subscription, id: subscription.endpoint.slice(subscription.endpoint.lastIndexOf('/') + 1) };
 }
 
-it("lists bob's mention of alice at /push as her notification shows it, and prints one PUSH line for it", async () => {
+it("lists bob's mention of alice at /push as her notification shows it, naming the unnamed room by its code, and prints one PUSH line for it", async () => {
   const page = await fetch(`${chat.cloud.pushService.origin}/push`);
   expect(page.headers.get('content-type')).toContain('text/html');
   expect(await page.text()).toContain('No pushes yet.');
@@ -67,13 +67,13 @@ it("lists bob's mention of alice at /push as her notification shows it, and prin
   expect((await listed()).filter((p) => p.subscription === alice.id)).toEqual([
     expect.objectContaining({
       status: 201,
-      title: 'bob mentioned you',
+      title: `bob mentioned you in room ${roomId}`,
       body: text,
       payload: expect.objectContaining({ roomId }),
     }),
   ]);
   const html = await (await fetch(`${chat.cloud.pushService.origin}/push`)).text();
-  expect(html).toContain('bob mentioned you');
+  expect(html).toContain(`bob mentioned you in room ${roomId}`);
   expect(html).toContain(alice.id);
   // The message's markup is text on the page.
   expect(html).toContain('&lt;b&gt;the deploy&lt;/b&gt;');
@@ -83,7 +83,33 @@ it("lists bob's mention of alice at /push as her notification shows it, and prin
   const printed = lines.filter((line) => line.includes(' PUSH ') && line.includes(alice.id));
   expect(printed).toHaveLength(1);
   expect(printed[0]).toContain(`201 to subscription ${alice.id}`);
-  expect(printed[0]).toContain(`[room ${roomId}]: "bob mentioned you"`);
+  expect(printed[0]).toContain(`[room ${roomId}]: "bob mentioned you in room ${roomId}"`);
+});
+
+it("titles a named room's push by its name, and a direct message by its sender alone", async () => {
+  const bob = await device('bob3');
+  const created: Frame = await bob.expectReply({ action: 'createroom', name: 'Ops desk' });
+  const roomId = String(created.roomId);
+  const dana = await subscribedAndGone('dana', roomId, String(created.inviteKey));
+  await chat.settle();
+  await ask(bob, { action: 'sendmessage', message: '@dana the pager is yours' });
+  await eventually(async () => (await listed()).some((p) => p.subscription === dana.id));
+  expect((await listed()).filter((p) => p.subscription === dana.id)).toEqual([
+    expect.objectContaining({
+      title: 'bob3 mentioned you in #Ops desk',
+      payload: expect.objectContaining({ roomId }),
+    }),
+  ]);
+
+  // bob3 opens a direct-message room with dana, who is still away, and writes to her there.
+  const [found] = (await ask(bob, { action: 'findpeople', prefix: 'dana' })).people as Frame[];
+  const dm = await ask(bob, { action: 'opendm', userId: found?.userId });
+  const inDm = async () => (await listed()).filter((p) => p.payload?.roomId === dm.roomId);
+  await ask(bob, { action: 'sendmessage', roomId: dm.roomId, message: 'lunch?' });
+  await eventually(async () => (await inDm()).length > 0);
+  expect(await inDm()).toEqual([
+    expect.objectContaining({ title: 'bob3 sent you a message', body: 'lunch?' }),
+  ]);
 });
 
 it('lists a push the stand-in refused (410 Gone, a browser that unsubscribed) with its reason', async () => {
