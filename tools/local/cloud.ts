@@ -223,8 +223,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (tools/local/oidc.ts); its URLs
   // are template parameters, so the template is read again with them.
   const given = { ...LOCAL_DEFAULT_PARAMETERS, ...options.parameters };
-  const { document, constants } = splitSettings(options.settings, readTemplateFile(templatePath).raw);
-  const givenTemplate = loadTemplate(templatePath, { parameters: given, constants });
+  // One copy of the parsed file: the settings read it, then the template with the given parameters is made of it.
+  const file = readTemplateFile(templatePath);
+  const { document, constants } = splitSettings(options.settings, file.raw);
+  const givenTemplate = loadTemplate(file, { parameters: given, constants });
   const issuer = await devIssuerFor(givenTemplate, host);
   const devIssuer =
     issuer && (await services.start('OIDC issuer', () => ({ value: issuer, close: () => issuer.close() })));
