@@ -223,14 +223,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // AuthMode=oidc/cognito: a development issuer stands in for the identity provider (tools/local/oidc.ts); its URLs
   // are template parameters, so the template is read again with them.
   const given = { ...LOCAL_DEFAULT_PARAMETERS, ...options.parameters };
-  const { document, constants } = splitSettings(options.settings, readTemplateFile(templatePath).raw);
-  const issuer = await devIssuerFor(loadTemplate(templatePath, { parameters: given, constants }), host);
+  // One copy of the parsed file: the settings read it, then the template with the given parameters is made of it.
+  const file = readTemplateFile(templatePath);
+  const { document, constants } = splitSettings(options.settings, file.raw);
+  const givenTemplate = loadTemplate(file, { parameters: given, constants });
+  const issuer = await devIssuerFor(givenTemplate, host);
   const devIssuer =
     issuer && (await services.start('OIDC issuer', () => ({ value: issuer, close: () => issuer.close() })));
   const parameters = devIssuer ? { ...devIssuer.parameters, ...given } : given;
   let ctx: CloudContext;
   try {
-    ctx = context(templatePath, { parameters, constants }, host, devIssuer, options.authSecret, print, warn);
+    // Without an issuer the parameters are the given ones: the template already loaded with them is the one in force.
+    const template = devIssuer ? loadTemplate(templatePath, { parameters, constants }) : givenTemplate;
+    ctx = context(template, parameters, host, devIssuer, options.authSecret, print, warn);
     ctx.settings = { document, maxAgeSeconds: options.settingsMaxAgeSeconds };
     ctx.debug = (options.logLevel ?? 'INFO') === 'DEBUG';
     if (options.awsProfile !== undefined) ctx.profile = profileNamed(options.awsProfile);
@@ -430,20 +435,19 @@ function cloudOf(
 }
 
 /**
- * Reads the template with the parameters in force and checks what the local cloud needs of it before anything else
+ * Checks what the local cloud needs of the template (loaded with the parameters in force) before anything else
  * starts: one WebSocket API, the built bundles, the token secret when an authorizer needs it. Every local service is
  * checked by the same IAM, which knows each function's and state machine's key.
  */
 function context(
-  templatePath: string,
-  { parameters, constants }: { parameters?: Record<string, string>; constants?: Record<string, string> },
+  template: LocalTemplate,
+  parameters: Record<string, string>,
   host: string,
   devIssuer: DevIssuer | undefined,
   givenSecret: string | undefined,
   print: (line: string) => void,
   warn: (line: string) => void,
 ): CloudContext {
-  const template = loadTemplate(templatePath, { parameters, constants });
   const [api, ...otherApis] = template.webSocketApis();
   if (!api) throw new Error('template.yaml defines no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET');
   if (otherApis.length > 0)

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createECDH, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import webpush from 'web-push';
 import type { LocalTemplate, LocalWebSocketApi } from '../infra/template';
 import { runAuthorizer } from './authorizer';
 import type { AwsProfile, Latency } from './awsProfile';
@@ -449,7 +448,7 @@ export function startSsm(ctx: CloudContext): Promise<Started<string>> {
     if (vapid && !parameters.some((p) => p.name === vapid))
       parameters.push({
         name: vapid,
-        value: JSON.stringify(webpush.generateVAPIDKeys()),
+        value: JSON.stringify(vapidKeys()),
         type: 'SecureString',
       });
   }
@@ -460,6 +459,22 @@ export function startSsm(ctx: CloudContext): Promise<Started<string>> {
     guard: guard(ctx.iam, 'ssm'),
   });
   return serve(createServer(handler), 0, ctx.host);
+}
+
+/**
+ * A VAPID key pair as web-push's generateVAPIDKeys makes it (a P-256 key pair: the uncompressed 65-byte public point
+ * and the 32-byte private scalar, base64url), made with node:crypto so that the local cloud does not load web-push
+ * at every start for this one call.
+ */
+export function vapidKeys(): { publicKey: string; privateKey: string } {
+  const curve = createECDH('prime256v1');
+  curve.generateKeys();
+  const pad = (key: Buffer, length: number) =>
+    key.length < length ? Buffer.concat([Buffer.alloc(length - key.length), key]) : key;
+  return {
+    publicKey: pad(curve.getPublicKey(), 65).toString('base64url'),
+    privateKey: pad(curve.getPrivateKey(), 32).toString('base64url'),
+  };
 }
 
 /** The template's String parameters (their names and values resolved), as the deployed stack has them. */

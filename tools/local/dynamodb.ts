@@ -7,13 +7,6 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { CreateTableInput } from '@aws-sdk/client-dynamodb';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  paginateListTables,
-  ResourceInUseException,
-} from '@aws-sdk/client-dynamodb';
 import type { TemplateFile } from '../infra/template';
 import { type AwsProfile, type LatencyName, waitCall } from './awsProfile';
 import { patchConditionFailureItem } from './dynamoConditionFailure';
@@ -26,6 +19,7 @@ import {
   keyValue,
   throttleBody,
 } from './dynamoKeyThroughput';
+import { adminCall, createTables } from './dynamoTables';
 import { createTransactions, type DynaliteStore, DynamoError, transactionScope } from './dynamoTransactions';
 import type { ConditionContext, RequestGuard } from './http';
 
@@ -243,46 +237,6 @@ const gsiLagOf = new WeakMap<object, { ms: number; chain: Promise<void>; waiting
 const throughputOf = new WeakMap<object, KeyThroughput>();
 
 /** Only what CreateTable accepts: LocalTable carries extras (logicalId, ttlAttribute). */
-function createInput(table: CreateTableInput): CreateTableInput {
-  const {
-    TableName,
-    AttributeDefinitions,
-    KeySchema,
-    BillingMode,
-    ProvisionedThroughput,
-    GlobalSecondaryIndexes,
-    LocalSecondaryIndexes,
-  } = table;
-  return {
-    TableName,
-    AttributeDefinitions,
-    KeySchema,
-    BillingMode,
-    ProvisionedThroughput,
-    GlobalSecondaryIndexes,
-    LocalSecondaryIndexes,
-  };
-}
-
-const TABLE_ACTIVE_WAIT_MS = 120_000;
-
-/**
- * Waits for a table and its indexes to be ACTIVE: at once here (createTableMs 0), after a few DescribeTable calls. The
- * bound only ends a start that is broken for good: it is generous because each call may wait seconds on a loaded
- * machine (two CI runs side by side), where a 10 s bound failed a healthy start.
- */
-async function waitActive(client: DynamoDBClient, tableName: string): Promise<void> {
-  const deadline = Date.now() + TABLE_ACTIVE_WAIT_MS;
-  for (;;) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    const indexesReady = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
-    if (Table?.TableStatus === 'ACTIVE' && indexesReady) return;
-    if (Date.now() > deadline)
-      throw new Error(`DynamoDB table ${tableName} is not ACTIVE after ${TABLE_ACTIVE_WAIT_MS / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -757,6 +711,28 @@ function readCharges(store: DynaliteStore) {
 }
 
 /** dynalite builds its store inside dynalite(): this hands the next one built to `take`. */
+/**
+ * `(name)` resolves the next time dynalite stores the named table's description: it creates a table CREATING and
+ * stores it again ACTIVE a moment later, so the start waits on that rather than on a fixed pause.
+ */
+function tableStored(store: DynaliteStore): (tableName: string) => Promise<void> {
+  const waiting = new Map<string, (() => void)[]>();
+  const tableDb = (store as unknown as { tableDb: { put(key: string, value: unknown, cb?: Callback): void } })
+    .tableDb;
+  const put = tableDb.put.bind(tableDb);
+  tableDb.put = (key, value, cb) =>
+    put(key, value, (err?: Error | null) => {
+      cb?.(err);
+      for (const wake of waiting.get(key)?.splice(0) ?? []) wake();
+    });
+  return (tableName) =>
+    new Promise<void>((resolve) => {
+      const list = waiting.get(tableName) ?? [];
+      list.push(resolve);
+      waiting.set(tableName, list);
+    });
+}
+
 function captureStore(take: (store: DynaliteStore) => void): void {
   const db = require('dynalite/db') as { create(options: unknown): DynaliteStore };
   const create = db.create;
@@ -838,34 +814,16 @@ export async function startDynamo(opts: StartDynamoOptions): Promise<LocalDynamo
   };
 
   // Tables are created as the local admin (docs/PARITY.md), in the region the guard expects.
-  const client = new DynamoDBClient({
-    endpoint,
-    region: opts.guard?.region ?? 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
   try {
-    const existing = new Set<string>();
-    for await (const page of paginateListTables({ client }, {})) {
-      for (const name of page.TableNames ?? []) existing.add(name);
-    }
-    for (const table of opts.tables) {
-      if (!table.TableName) throw new Error('startDynamo: a table has no TableName');
-      if (!existing.has(table.TableName)) {
-        try {
-          await client.send(new CreateTableCommand(createInput(table)));
-        } catch (err) {
-          // Listed a moment ago as absent; a concurrent creator is fine, anything else is not.
-          if (!(err instanceof ResourceInUseException)) throw err;
-        }
-      }
-      await waitActive(client, table.TableName);
-    }
+    await createTables(
+      adminCall(endpoint, opts.guard?.region ?? 'us-east-1'),
+      opts.tables,
+      tableStored(store),
+    );
   } catch (err) {
     // The start-up error is the one worth reporting; a failure to close on top of it would only mask it.
     await close().catch(() => undefined);
     throw err;
-  } finally {
-    client.destroy();
   }
   return {
     endpoint,

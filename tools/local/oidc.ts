@@ -18,7 +18,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import type { generateKeyPair, JWK, SignJWT } from 'jose';
 
 export type IssuerFlavour = 'oidc' | 'cognito';
 
@@ -184,12 +184,20 @@ interface SigningKey {
   kid: string;
   privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   jwk: JWK;
+  /** jose's token builder, loaded with the key. */
+  SignJWT: typeof SignJWT;
 }
 
+/**
+ * jose is loaded when an issuer starts, not with the local cloud: most clouds (AuthMode none or token) never start
+ * one, and every start of the local cloud would pay for loading it.
+ */
 async function newSigningKey(): Promise<SigningKey> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jose = await import('jose');
+  const { publicKey, privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
   const kid = randomBytes(8).toString('hex');
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  return { kid, privateKey, jwk, SignJWT: jose.SignJWT };
 }
 
 /** Where the issuer answers, and the names its tokens carry. */
@@ -221,7 +229,7 @@ function minter(address: IssuerAddress, key: SigningKey, defaultTtl: number) {
     const groups = mintOptions.groups ?? [];
     const sub = createHash('sha256').update(username).digest('hex').slice(0, 32);
     const sign = (claims: Record<string, unknown>) =>
-      new SignJWT(claims)
+      new key.SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
         .setIssuer(address.issuer)
         .setSubject(sub)
@@ -483,7 +491,7 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
     ],
     mint,
     sign: (claims, header = {}) =>
-      new SignJWT(claims)
+      new key.SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', kid: header.kid ?? key.kid, typ: 'JWT' })
         .sign(key.privateKey),
     publicJwk: key.jwk,
