@@ -1,19 +1,21 @@
 // Search in the web chat: the header's 🔍 button opens the search panel under the header; a query finds the messages
 // of the room on screen (or, ticked, of every room this tab is in) holding every word, newest first (the client
 // library's `rooms.search`); the query goes as typed, so `meet*`, `from:name` and `in:room` work as the protocol says
-// (docs/PROTOCOL.md, "Search"), and the server's refusals show as a toast saying what is wrong. Each hit reads as its
-// message does in the room (messageCard.js: author, time, the text's Markdown drawn by the message list's own
-// format.js), with its room when the search spans every room, and the matched words marked (the protocol's
-// `matchSpans`, the server's own rule of a word); a click shows the message in its room, loading older pages until it
-// is on screen (replies.js jumpTo), and keeps it marked; a reply in a thread (`threadOf`) is not in the room's flow,
-// so its click opens the thread pane on its root with the reply marked there (threads.js). A hit of another room
-// names it as the sidebar does (its name, whom a DM is with, its code when it has neither).
+// (docs/PROTOCOL.md, "Search"), and the server's refusals show as a toast saying what is wrong. A query that names its
+// room (`in:`) is asked of every room this tab is in, ticked or not: the server reads `in:` among the rooms searched,
+// so asked of the room on screen alone it could name no other room. Each hit reads as its message does in the room
+// (messageCard.js: author, time, the text's Markdown drawn by the message list's own format.js), with its room when
+// the search spans every room, and the matched words marked (the protocol's `matchSpans`, the server's own rule of a
+// word); a click shows the message in its room, loading older pages until it is on screen (replies.js jumpTo), and
+// keeps it marked; a reply in a thread (`threadOf`) is not in the room's flow, so its click opens the thread pane on
+// its root with the reply marked there (threads.js). A hit of another room names it as the sidebar does (its name,
+// whom a DM is with, its code when it has neither).
 
 import { roomLabel } from './dmHeader.js';
 import { registerFeature } from './features.js';
 import { cardMeta, cardText, opensOnClick } from './messageCard.js';
 import { jumpTo } from './replies.js';
-import { matchSpans } from './roomcast.js';
+import { matchSpans, withoutSearchFilters } from './roomcast.js';
 import { joinRoom } from './rooms.js';
 import { state } from './state.js';
 import { openThread } from './threads.js';
@@ -23,6 +25,15 @@ import { h, toast, ui } from './ui.js';
 const HIT_MARK = 'is-search-hit';
 /** How long a jump waits for the room it shows to be on screen. */
 const ROOM_WAIT_MS = 10_000;
+
+/** Whether `query` names the room to search (`in:`), as the server reads its terms (protocol withoutSearchFilters). */
+function namesRoom(query) {
+  let named = false;
+  withoutSearchFilters(query, (key) => {
+    if (key === 'in') named = true;
+  });
+  return named;
+}
 
 /** `text` with each span of `spans` in a <mark>. */
 function marked(text, spans) {
@@ -100,7 +111,7 @@ async function run(ev) {
   ui.searchStatus.textContent = 'Searching…';
   ui.searchInput.removeAttribute('aria-invalid');
   try {
-    const everywhere = ui.searchEverywhere.checked;
+    const everywhere = ui.searchEverywhere.checked || namesRoom(query);
     render(await chat.rooms.search(query, everywhere ? {} : { roomId: state.shownRoom }));
   } catch (error) {
     ui.searchResults.replaceChildren();

@@ -297,15 +297,16 @@ export const messageRow = (page: Page, text: string) =>
     .filter({ has: page.locator('.msg-text', { hasText: text }) });
 
 /**
- * People signed in by name (`person`), the first creating a room and the others joining it by its code in turn: their
- * pages, in the order of `names`, and the room's code.
+ * People signed in by name (`person`, each with `options`: its window, say), the first creating a room and the others
+ * joining it by its code in turn: their pages, in the order of `names`, and the room's code.
  */
 export async function peopleInRoom<Names extends string[]>(
   stage: BrowserStage,
   names: [...Names],
+  options: { viewport?: { width: number; height: number } } = {},
 ): Promise<{ pages: { [K in keyof Names]: Page }; code: string }> {
   const pages: Page[] = [];
-  for (const name of names) pages.push(await person(stage, name));
+  for (const name of names) pages.push(await person(stage, name, options));
   const [owner, ...others] = pages as [Page, ...Page[]];
   const code = await createRoom(owner);
   for (const other of others) await joinRoom(other, code);

@@ -17,10 +17,13 @@ import {
  * owner pins a message from its actions, both people see it marked and listed in the pins panel of the room's header,
  * one who joins later finds it there too, the other member is offered no Pin, and a delete takes it out of the list.
  * A pin reads as its message does: its Markdown drawn (bold, a link), the sender's HTML and a javascript: link inert.
+ * Each person reads in a 1280×800 window.
  */
 jest.setTimeout(240_000);
 
 const stage = browserStage();
+/** The window a desktop member reads in. */
+const DESKTOP = { viewport: { width: 1280, height: 800 } };
 
 /** Opens the pins panel from the room's header and returns its list. */
 async function pinsList(page: Page) {
@@ -35,7 +38,7 @@ it('the owner pins a message: both see it in the pins list, a newcomer too, and 
   const {
     pages: [alice, bob],
     code,
-  } = await peopleInRoom(stage, ['alice-pins', 'bob-pins']);
+  } = await peopleInRoom(stage, ['alice-pins', 'bob-pins'], DESKTOP);
 
   await send(bob, 'standup moves to 9:30');
   await row(alice, 'standup moves to 9:30').waitFor();
@@ -56,7 +59,7 @@ it('the owner pins a message: both see it in the pins list, a newcomer too, and 
   }
 
   // One who joins later finds the pin in the room's header.
-  const carol = await person(stage, 'carol-pins');
+  const carol = await person(stage, 'carol-pins', DESKTOP);
   await joinRoom(carol, code);
   await hasText(carol.getByTestId('pins-count'), '1');
   await hasText((await pinsList(carol)).locator('.pin-text'), 'standup moves to 9:30');
@@ -72,7 +75,7 @@ it('the owner pins a message: both see it in the pins list, a newcomer too, and 
 it('a pin reads as its message: bold and a link drawn, HTML and javascript: inert, a click shows it', async () => {
   const {
     pages: [alice, bob],
-  } = await peopleInRoom(stage, ['alice-pinmd', 'bob-pinmd']);
+  } = await peopleInRoom(stage, ['alice-pinmd', 'bob-pinmd'], DESKTOP);
   const alerts: string[] = [];
   for (const page of [alice, bob])
     page.on('dialog', (d) => {

@@ -1,20 +1,25 @@
 import type { Page } from 'playwright-core';
 import {
   browserStage,
+  createRoom,
   hasText,
   joinRoom,
   messageRow,
   online,
   roomOfTwo,
   say,
+  shownRoom,
   signedInAtIssuer,
+  wireDevice,
 } from '../helpers/browserStage';
 
 /**
  * A room's reports in the web chat (web/reports.js, web/moderation.js), in Chromium against the local cloud, everyone
  * signed in at its development issuer: Bob reports Carol's message; Alice (the owner) and Dave (a moderator) see
  * "Reports (1)" at once; Dave's list survives a reload and shows who reported what and why; Dave dismisses it and
- * Alice's count drops live; Dave's member list offers him nothing on Alice's row, and his menu on Carol's.
+ * Alice's count drops live; Dave's member list offers him nothing on Alice's row, and his menu on Carol's. An owner
+ * reading another room is told of a report in a notice naming the room by its name ("#Night market"), whose click
+ * opens that room. The pages are 1280×800 (signedInAtIssuer).
  */
 jest.setTimeout(240_000);
 
@@ -67,4 +72,34 @@ it('a report reaches the owner and a moderator live; the moderator dismisses it 
   await member(dave, 'carol-rp').getByTestId('member-moderate').waitFor();
   await member(dave, 'alice-rp').waitFor();
   expect(await member(dave, 'alice-rp').getByTestId('member-moderate').count()).toBe(0);
+});
+
+it("the owner's notice of a report names the room by its name, and a click on it opens that room", async () => {
+  const erin = await signedInAtIssuer(stage, 'erin-rp');
+  const market = await createRoom(erin, { name: 'Night market' });
+  const gail = await wireDevice(stage, 'gail-rp', 'gail-rp');
+  const finn = await wireDevice(stage, 'finn-rp', 'finn-rp');
+  try {
+    await gail.expectReply({ action: 'joinroom', roomId: market });
+    await finn.expectReply({ action: 'joinroom', roomId: market });
+    const sent = await gail.expectReply({ action: 'sendmessage', message: 'cheap lanterns, dm me' });
+    await messageRow(erin, 'cheap lanterns, dm me').waitFor();
+    // Erin reads another room of hers when the report comes.
+    const other = await createRoom(erin);
+
+    await finn.expectReply({ action: 'report', roomId: market, seq: sent.seq, reason: 'spam' });
+    const notice = erin.getByTestId('report-notice');
+    await hasText(notice.locator('.toast-title'), 'A message in #Night market was reported');
+    expect(await notice.locator('.toast-text').textContent()).toBe(
+      '“cheap lanterns, dm me” by gail-rp, reported by finn-rp: spam',
+    );
+    expect(await shownRoom(erin)).toBe(other);
+
+    await notice.getByTestId('toast-open').click();
+    await erin.locator(`[data-testid="room-code"][data-room-id="${market}"]`).waitFor();
+    await hasText(erin.getByTestId('room-title'), '# Night market');
+    await messageRow(erin, 'cheap lanterns, dm me').waitFor();
+  } finally {
+    await Promise.all([gail.close(), finn.close()]);
+  }
 });
