@@ -47,6 +47,11 @@ type PinPlan =
       event: { pinned: boolean };
     };
 
+/** Bytes of one pin on the room's pins item (dynamoPins.ts: `p<seq>` = { by, at }). */
+const PIN_BYTES = 60;
+/** Pins a priced room holds already when another one comes (its cap is `pinsPerRoom`, 50). */
+const PINS_BEFORE = 25;
+
 export const pin = {
   kind: 'pin' as const,
   event: 'pinned' as const,
@@ -54,6 +59,13 @@ export const pin = {
     if (body.remove !== undefined && typeof body.remove !== 'boolean')
       throw new BadRequest('"remove" must be true or false.');
     return { kind: 'pin', remove: body.remove === true };
+  },
+  // The message's item gains its marks; the room's pins item is read and rewritten in the same transaction.
+  cost: {
+    name: `pin (in a room with ${PINS_BEFORE})`,
+    message: { text: true, addedBytes: PIN_BYTES },
+    eventText: false,
+    sideItemBytes: (PINS_BEFORE + 1) * PIN_BYTES,
   },
   plan(message: PinnedMessage, request: PinRequest, { changer, now }: PinContext): PinPlan {
     if (changer.room === undefined || message.roomId === LOBBY)

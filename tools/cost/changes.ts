@@ -3,7 +3,7 @@
 // the same model (estimate), with the send's DynamoDB work replaced by the change's: a strongly consistent read of
 // the message, and a transaction that also rewrites the message's item (with its reactions, for a reaction).
 
-import type { ChangeAction } from '#protocol';
+import { changeKinds } from '#messages/changeKinds/index';
 import { pageReadUnits, roomMemberReadUnits, writeUnits } from './metering';
 import { estimate } from './model';
 import { METERING, PRICES, type PriceTable } from './prices';
@@ -12,9 +12,7 @@ import type { Assumptions } from './types';
 export const CHANGE_ROOM_SIZES = [10, 100, 1000] as const;
 
 /** A change, as the model prices it: the size of the message item it rewrites and of its own event item. */
-interface ChangeKind {
-  /** The change action it prices: every action of CHANGE_ACTIONS has one (tests/build/contributing.test.ts). */
-  action: ChangeAction;
+interface PricedChange {
   name: string;
   targetItemBytes: (a: Assumptions, messageBytes: number) => number;
   eventItemBytes: (a: Assumptions, messageBytes: number) => number;
@@ -22,42 +20,17 @@ interface ChangeKind {
   sideItemBytes?: number;
 }
 
-/** Bytes one member's reaction adds to a message's item: the member's 16-character key in the reaction's list. */
-const REACTOR_BYTES = 20;
-/** Reactions a message is assumed to carry already when another one comes. */
-const REACTIONS_BEFORE = 20;
-/** Bytes of one pin on the room's pins item (functions/pins/dynamoPins.ts: `p<seq>` = { by, at }). */
-const PIN_BYTES = 60;
-/** Pins a room is assumed to hold already when another one comes (its cap is 50). */
-const PINS_BEFORE = 25;
-
-export const KINDS: ChangeKind[] = [
-  {
-    action: 'editmessage',
-    name: 'edit',
-    targetItemBytes: (a, m) => a.messageItemOverheadBytes + m,
-    eventItemBytes: (a, m) => a.messageItemOverheadBytes + m,
-  },
-  {
-    action: 'deletemessage',
-    name: 'delete',
-    targetItemBytes: (a) => a.messageItemOverheadBytes,
-    eventItemBytes: (a) => a.messageItemOverheadBytes,
-  },
-  {
-    action: 'react',
-    name: `reaction (on a message with ${REACTIONS_BEFORE})`,
-    targetItemBytes: (a, m) => a.messageItemOverheadBytes + m + REACTIONS_BEFORE * REACTOR_BYTES,
-    eventItemBytes: (a) => a.messageItemOverheadBytes,
-  },
-  {
-    action: 'pinmessage',
-    name: `pin (in a room with ${PINS_BEFORE})`,
-    targetItemBytes: (a, m) => a.messageItemOverheadBytes + m + PIN_BYTES,
-    eventItemBytes: (a) => a.messageItemOverheadBytes,
-    sideItemBytes: (PINS_BEFORE + 1) * PIN_BYTES,
-  },
-];
+/**
+ * Every change kind the messages function serves (CHANGE_KINDS, one per change action), priced from the facts it
+ * declares (`cost`, changeKinds/kind.ts ChangeCost): a new kind is priced as soon as it is served.
+ */
+const KINDS: PricedChange[] = changeKinds().map(({ cost }) => ({
+  name: cost.name,
+  targetItemBytes: (a, m) =>
+    a.messageItemOverheadBytes + (cost.message.text ? m : 0) + cost.message.addedBytes,
+  eventItemBytes: (a, m) => a.messageItemOverheadBytes + (cost.eventText ? m : 0),
+  ...(cost.sideItemBytes !== undefined && { sideItemBytes: cost.sideItemBytes }),
+}));
 
 const usdPerUnit = (prices: PriceTable, id: 'dynamoWriteRequestUnits' | 'dynamoReadRequestUnits') =>
   prices[id].tiers[0]?.usd ?? 0;

@@ -12,6 +12,8 @@ export const remove: ChangeKind<{ kind: 'delete' }> = {
   kind: 'delete',
   event: 'deleted',
   parse: () => ({ kind: 'delete' }),
+  // The tombstone keeps no text, nor does the event.
+  cost: { name: 'delete', message: { text: false, addedBytes: 0 }, eventText: false },
   onDeleted: true,
   plan(message, _request, { changer, isAuthor, inWindow, windowMinutes }) {
     if (message.deleted) return UNCHANGED;

@@ -12,6 +12,8 @@ export const edit: ChangeKind<{ kind: 'edit'; text: string }> = {
   kind: 'edit',
   event: 'edited',
   parse: (body) => ({ kind: 'edit', text: parseMessageText(requireString(body, 'message')) }),
+  // The message's item and the edit event both carry the new text.
+  cost: { name: 'edit', message: { text: true, addedBytes: 0 }, eventText: true },
   plan(message, { text }, { isAuthor, inWindow, windowMinutes, now }) {
     if (!isAuthor) throw new NotAuthor('Only its author can edit this message.');
     if (!inWindow)

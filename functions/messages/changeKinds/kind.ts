@@ -27,6 +27,24 @@ export interface ChangeKind<Request extends { kind: string }> {
   shown(message: StoredMessage): Partial<MessageFrame>;
   /** The room's moderation log's action for this event (changeAudit.ts); absent or undefined: no row. */
   audited?(event: EventFields): string | undefined;
+  /** What one change of this kind stores, as the cost model prices it (`npm run cost`, tools/cost/changes.ts). */
+  cost: ChangeCost;
+}
+
+/**
+ * The items one change writes beside its event, as `npm run cost` prices them (tools/cost/changes.ts reads every
+ * kind's): a required field, so tsc refuses a kind the cost model could not price. Sizes are the kind's own
+ * additions; the model adds a message item's overhead and the priced message's text.
+ */
+interface ChangeCost {
+  /** Its row in the cost table, with the state it is priced in (as `pin (in a room with 25)`). */
+  name: string;
+  /** The message's item as the transaction rewrites it: whether it keeps its text, and the bytes the kind adds. */
+  message: { text: boolean; addedBytes: number };
+  /** Whether the event's item carries the message's text (an edit's does). */
+  eventText: boolean;
+  /** Another item the change reads strongly consistent and rewrites in its transaction (a pin's room pins item). */
+  sideItemBytes?: number;
 }
 
 /** A message's reactions in all: members per reaction (none at 0), their total, the last reaction event counted. */

@@ -11,6 +11,11 @@ import { type ChangeKind, type ReactionState, UNCHANGED } from './kind';
  * take all of a message's kinds). Its state is in the Reactions table, not on the message (no update here): the use
  * case stores a reaction its own way (changing.ts storeReaction) and sets the event's `count` once it is counted.
  */
+/** Bytes one member's reaction adds to what the message carries: the member's 16-character key in its list. */
+const REACTOR_BYTES = 20;
+/** Reactions a priced message carries already when another one comes. */
+const REACTIONS_BEFORE = 20;
+
 export const react: ChangeKind<{ kind: 'react'; reaction: string; remove: boolean }> = {
   kind: 'react',
   event: 'reaction',
@@ -20,6 +25,12 @@ export const react: ChangeKind<{ kind: 'react'; reaction: string; remove: boolea
     if (body.remove !== undefined && typeof body.remove !== 'boolean')
       throw new BadRequest('"remove" must be true or false.');
     return { kind: 'react', reaction, remove: body.remove === true };
+  },
+  // Priced as a rewrite of the message with its reactions (their state is in the Reactions table, as large).
+  cost: {
+    name: `reaction (on a message with ${REACTIONS_BEFORE})`,
+    message: { text: true, addedBytes: REACTIONS_BEFORE * REACTOR_BYTES },
+    eventText: false,
   },
   plan(_message, request, { reactions: { summary, given } }) {
     const mine = given.includes(request.reaction);
