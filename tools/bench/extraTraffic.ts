@@ -23,8 +23,11 @@
  *   browser's push service: neither API Gateway's requests nor the posting budget, counted on its own.
  * - ssm (functions/platform/settings.ts): each new Lambda environment reads the settings document from Parameter
  *   Store (GetParameter, 40/s at standard throughput) on its first invocation, and again each 60 s while it serves.
- * Left out: the sessions' records, the departure machine's execution after a leave, environments of the functions the
- * model does not invoke (the features' routes run none: their cold starts' reads are not counted).
+ * - departures: a leave's `Departed` event, PutEvents and the rule LeaveRooms, and the departure machine's start
+ *   (expressStarts.ts), counted on `joins`.
+ * Left out: the sessions' records, the departure machine's work after its start (its wait, then Deliver's settle),
+ * environments of the functions the model does not invoke (the features' routes run none: their cold starts' reads
+ * are not counted).
  */
 import { keyLevelFor, ROOM_INDEX_SHARDS } from '#core/aws/roomMembers';
 import { GATEWAY, LIMITS } from '#protocol';
@@ -195,6 +198,23 @@ export class ExtraTraffic {
     const at = clock.now + draw(L.lambdaInvoke) + draw(L.dynamodbItem);
     for (const w of join ? JOIN_WRITES : LEAVE_WRITES) this.itemWrite(room, w, at);
     if (join) this.page(room, at);
+    else this.departed(at);
+  }
+
+  /**
+   * A leave's `Departed` event (departure.ts publishDeparture: one per connection that followed a room), the rule
+   * LeaveRooms, and its StartExecution of the departure machine. Its hops at their p50 (a count of starts, not a
+   * receipt's time; no draw, so the other streams stay as they are); a PutEvents refused is not retried here.
+   */
+  private departed(at: number): void {
+    const { putEvents, ruleInvocations, expressStarts, latency: L } = this.c.traffic;
+    const { features } = this.c;
+    features.add('joins', 'putEvents');
+    if (!putEvents.take(at)) return;
+    const invoked = at + L.eventBridgePutEvents.p50 + L.eventBridgeToTarget.p50;
+    features.add('joins', 'ruleInvocations');
+    ruleInvocations.take(invoked);
+    expressStarts.start('departure', invoked);
   }
 
   private itemWrite(room: RoomView, w: ItemWrite, at: number): void {
@@ -290,12 +310,16 @@ export class ExtraTraffic {
     if (!putEvents.take(clock.now)) return;
     traffic.ruleTarget(clock.now + draw(L.eventBridgePutEvents), () => {
       features.add('broadcasts', 'ruleInvocations');
+      // The rule's StartExecution of BroadcastStateMachine, retried when throttled; given up, the event is
+      // dead-lettered and no one is told.
+      const started = traffic.expressStarts.start('broadcast', clock.now);
+      if (started === undefined) return;
       // The connections table Scanned (BroadcastStateMachine), then the fan-out's chunks, `chunksAtOnce` at a time,
       // each wave as long as a chunk's posts in flight take.
       const scanned = Math.ceil((connections * CONNECTION_ITEM_BYTES) / READ_UNIT_BYTES) / 2;
       features.add('broadcasts', 'readUnits', scanned);
-      this.c.tableRead('ConnectionsTable', clock.now, scanned);
-      const start = clock.now + draw(L.stepFunctionsTransition) + draw(L.dynamodbQuery);
+      this.c.tableRead('ConnectionsTable', started, scanned);
+      const start = started + draw(L.stepFunctionsTransition) + draw(L.dynamodbQuery);
       const waveMs = Math.ceil(s.chunkSize / s.postsInFlight) * L.managementPost.p50;
       const chunks = Math.ceil(connections / s.chunkSize);
       for (let i = 0; i < chunks; i++) {

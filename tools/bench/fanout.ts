@@ -407,7 +407,7 @@ function runModelBench(opts: Options) {
       `${modelTable(rows)}\n\nthe traffic beside the messages (tools/bench/featureTraffic.ts, extraTraffic.ts):\n` +
         `${featureTable(rows, opts.seconds)}\n\nLambda executions at once (tools/bench/lambdaConcurrency.ts):\n` +
         `${concurrencyLines(rows)}\n\nDynamoDB write units by table (mean a second; busiest second and busiest key against their quotas):\n` +
-        `${tableWriteLines(rows)}\n\nStep Functions Express executions started (the fan-out's StartSyncExecution, the repost machine's StartExecution):\n` +
+        `${tableWriteLines(rows)}\n\nStep Functions Express executions started (the fan-out's StartSyncExecution; the repost, departure and broadcast machines' StartExecution):\n` +
         `${expressStartLines(rows)}\n`,
     );
   if (choice === 'ceiling' || choice === 'all') {

@@ -28,6 +28,7 @@ import { budgetShares, TYPING_BUDGET_CEILING } from '#deliver/postBudget';
 import { SETTINGS } from '#platform/settingsSchema';
 import { readIntervalFor } from '#protocol';
 import type { AwsProfile, Latency } from '../local/awsProfile';
+import type { ExpressStarts } from './expressStarts';
 import { PerSecond, type QuotaUse, quotaUse } from './quotas';
 import type { RouteBuckets } from './routeThrottles';
 import type { Clock } from './simulation';
@@ -108,6 +109,9 @@ export interface TrafficContext {
   apiGateway: PerSecond;
   postBudget: PerSecond;
   putEvents: PerSecond;
+  ruleInvocations: PerSecond;
+  /** Express executions started by machine (the departure and broadcast machines', here). */
+  expressStarts: ExpressStarts;
   /** A rule's target invoked for an event accepted at `accepted` (delayed past the Region's rule invocations). */
   ruleTarget(accepted: number, then: () => void): void;
   /** SendMessage to the room's message group at `at`: false when refused. */

@@ -49,11 +49,17 @@ export function executions(
   const saveCursor = (room: Room, at: number): number =>
     (st.write(`cursor#${room.id}`, at, 1) ?? at + draw(L.dynamodbItem)) + transition();
 
+  // The pipe's StartSyncExecution of the fan-out machine, one a batch; throttled, the pipe retries it and the batch
+  // waits, its groups locked (expressStarts.ts).
   const execute = (batch: QueueMessage[], locked: number[]) => {
+    const startsAt = expressStarts.start('fanout', clock.now) as number;
+    if (startsAt > clock.now) clock.at(startsAt, () => startBatch(batch, locked));
+    else startBatch(batch, locked);
+  };
+
+  const startBatch = (batch: QueueMessage[], locked: number[]) => {
     st.counts.executions++;
     const started = clock.now;
-    // The pipe's StartSyncExecution of the fan-out machine, one a batch.
-    expressStarts.take(started);
     const released = () => {
       pipeExecutions.leave();
       release(locked);

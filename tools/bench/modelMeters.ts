@@ -6,6 +6,7 @@
  * order a row reports them.
  */
 import type { AwsProfile } from '../local/awsProfile';
+import { ExpressStarts, type StartSummary } from './expressStarts';
 import type { LambdaQuotas } from './lambdaConcurrency';
 import type { ModelSettings } from './modelSettings';
 import { Gauge, type Meter, PerSecond, type QuotaUse, quotaUse } from './quotas';
@@ -38,8 +39,8 @@ export interface MeanRates {
   accountRequests: number;
   putEvents: number;
   ruleInvocations: number;
-  /** Express executions started a second (fan-out and repost), and the busiest second's. */
-  expressStarts: { mean: number; peak: number };
+  /** Express executions started (fan-out, repost, departure, broadcast): expressStarts.ts. */
+  expressStarts: StartSummary;
   tableWriteUnits: Record<string, number>;
   /** Of those, each table's send-token write units (a send's takes: sendLimits.ts), refused takes' writes included. */
   tokenWriteUnits: Record<string, number>;
@@ -60,11 +61,10 @@ export class ModelMeters {
   readonly queueCalls: PerSecond;
   readonly pipeExecutions: Gauge;
   /**
-   * Express executions started: each pipe batch's fan-out (StartSyncExecution) and each Repost's repost machine (the
-   * rule's StartExecution), against Express's StartExecution bucket. A start past it is counted as refused, and the
-   * model still runs it: the row flags the quota instead of modelling the pipe's and the rule's retries of it.
+   * Express executions started by machine against Express's StartExecution bucket; a throttled start is retried by
+   * its pipe or rule, each throttled call counted refused (expressStarts.ts).
    */
-  readonly expressStarts: PerSecond;
+  readonly expressStarts: ExpressStarts;
   readonly postBudget: PerSecond;
   readonly groupCalls = new Map<number, PerSecond>();
   readonly keyWrites = new Map<string, PerSecond>();
@@ -82,6 +82,7 @@ export class ModelMeters {
     private readonly quotas: AwsProfile['quotas'],
     s: ModelSettings,
     newTables = false,
+    startRandom: () => number = Math.random,
   ) {
     const q = quotas;
     // One bucket per route for every client (routeThrottles.ts); sendmessage's may be given on its own.
@@ -95,7 +96,11 @@ export class ModelMeters {
     this.ruleInvocations = new PerSecond(q.eventBridgeRuleInvocationsPerSecond.value);
     this.queueCalls = new PerSecond(q.sqsFifoCallsPerQueue.value);
     this.pipeExecutions = new Gauge(q.pipesConcurrency.value);
-    this.expressStarts = new PerSecond(q.stepFunctionsExpressStartsPerSecond.value);
+    this.expressStarts = new ExpressStarts(
+      q.stepFunctionsExpressStartsPerSecond.value,
+      startRandom,
+      s.ruleRetries,
+    );
     this.postBudget = new PerSecond(s.postsPerSecond);
     this.ssm = new PerSecond(q.ssmGetParameterPerSecond.value);
     this.tableLimit = (newTables ? q.dynamodbNewTableWriteUnits : q.dynamodbTableWriteUnits).value;
@@ -146,7 +151,7 @@ export class ModelMeters {
       accountRequests: r1(this.apiGateway.rate(seconds, from).mean),
       putEvents: r1(this.putEvents.rate(seconds, from).mean),
       ruleInvocations: r1(this.ruleInvocations.rate(seconds, from).mean),
-      expressStarts: (({ mean, peak }) => ({ mean: r1(mean), peak }))(this.expressStarts.rate(seconds, from)),
+      expressStarts: this.expressStarts.summary(seconds, from),
       tableWriteUnits: Object.fromEntries(
         [...this.tableWrites].map(([table, m]) => [table, r1(m.unitsRate(seconds, from))]),
       ),
@@ -179,7 +184,12 @@ export class ModelMeters {
       quotaUse('EventBridge rule invocations/s', this.ruleInvocations.limit, [this.ruleInvocations], from),
       quotaUse('posting budget (FanoutPostsPerSecond)', this.postBudget.limit, [this.postBudget], from),
       ...featureUses,
-      quotaUse('Step Functions Express starts/s', this.expressStarts.limit, [this.expressStarts], from),
+      quotaUse(
+        'Step Functions Express starts/s',
+        this.expressStarts.meter.limit,
+        [this.expressStarts.meter],
+        from,
+      ),
       quotaUse('Pipes executions at once (account)', this.pipeExecutions.limit, [this.pipeExecutions], from),
       quotaUse('SQS FIFO calls/s per queue', this.queueCalls.limit, [this.queueCalls], from),
       quotaUse('SQS FIFO calls/s per group', q.sqsFifoCallsPerGroup.value, this.groupCalls.values(), from),

@@ -6,6 +6,7 @@
  */
 import { keyLevelFor } from '#core/aws/roomMembers';
 import type { AwsProfile, Latency } from '../local/awsProfile';
+import type { ExpressStarts } from './expressStarts';
 import type { Lambdas, RetryPolicy } from './lambdaConcurrency';
 import type { Design, Outcomes, Refusals } from './modelResult';
 import type { ModelSettings } from './modelSettings';
@@ -53,7 +54,7 @@ export interface PostingContext {
   putEvents: PerSecond;
   ruleInvocations: PerSecond;
   /** Express executions started (the repost machine's, here). */
-  expressStarts: PerSecond;
+  expressStarts: ExpressStarts;
   /**
    * `members` told, or noted, to resync at `at`: each reads the room's history (resyncs.ts: a member that missed
    * frames fetches them). None: not counted.
@@ -204,11 +205,19 @@ export class Posting {
         if (putEvents.take(end)) {
           // The repost rule's invocation counted (its delay past the quota left out: a repost waits 2 s anyway).
           ruleInvocations.take(end);
-          const started = end + draw(L.eventBridgeToTarget) + transition();
-          // The rule's StartExecution of the repost machine.
-          this.c.expressStarts.take(started);
-          const again = this.invoked(started + s.repostWaitMs + transition());
-          again.end(this.repost(again.at, first.refused, frames));
+          // The rule's StartExecution of the repost machine, retried by the rule when throttled; given up, the
+          // Repost is dead-lettered and its members are left to resync.
+          const started = this.c.expressStarts.start(
+            'repost',
+            end + draw(L.eventBridgeToTarget) + transition(),
+          );
+          if (started === undefined) {
+            outcomes.resyncNotes += first.refused.length;
+            this.c.resynced?.(end, first.refused.length);
+          } else {
+            const again = this.invoked(started + s.repostWaitMs + transition());
+            again.end(this.repost(again.at, first.refused, frames));
+          }
         } else {
           refusals.putEvents++;
           outcomes.resyncNotes += first.refused.length;

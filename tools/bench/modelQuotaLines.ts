@@ -55,19 +55,28 @@ export function tableWriteLines(rows: ModelResult[]): string {
 }
 
 /**
- * Each run's Express executions started a second (mean and busiest second) beside Express's StartExecution quota,
- * flagged `OVER` with the starts past it when its busiest second exceeds it (the model still runs them: the pipe's
- * and the rules' retries of a throttled start are not modelled).
+ * Each run's Express executions started a second (mean and busiest second, each throttled call counted) beside
+ * Express's StartExecution quota, and by machine: the fan-out's (the pipe's StartSyncExecution), the repost's, the
+ * departure's and the broadcast's (their rules' StartExecution: expressStarts.ts). Past the quota the line says `OVER`
+ * with the calls past it, then what the callers' retries did: the starts throttled, the retries, the delay they added
+ * (mean and longest) and the starts a rule gave up on (dead-lettered: those executions never ran).
  */
 export function expressStartLines(rows: ModelResult[]): string {
   return rows
     .map((r) => {
       const use = r.quotas.find((q) => q.name === EXPRESS_STARTS);
-      const { mean, peak } = r.rates.expressStarts;
-      const over = use && use.refused > 0 ? `: OVER its quota, ${use.refused} starts past it` : '';
+      const x = r.rates.expressStarts;
+      const by = Object.entries(x.byMachine)
+        .map(([machine, n]) => `${machine} ${n}/s`)
+        .join(', ');
+      const over =
+        use && use.refused > 0
+          ? `: OVER its quota, ${use.refused} starts past it; ${x.throttled} starts throttled, ${x.retries} retries ` +
+            `adding ${x.meanDelayMs} ms (longest ${x.maxDelayMs} ms), ${x.deadLettered} dead-lettered`
+          : '';
       return (
-        `${r.design} ${r.scenario}: ${mean}/s (busiest second ${peak}) of ${use?.limit}/s, ` +
-        `${Math.round((use?.peakUse ?? 0) * 100)}%${over}`
+        `${r.design} ${r.scenario}: ${x.mean}/s (busiest second ${x.peak}) of ${use?.limit}/s, ` +
+        `${Math.round((use?.peakUse ?? 0) * 100)}% (${by})${over}`
       );
     })
     .join('\n');

@@ -11,6 +11,7 @@ import { CYCLE_BYTES, CYCLE_EVENTS, HOLE_PASS_MS, POLL_MS, ROOM_TURN_MS } from '
 import { AWAKE_STALE_MS } from '#messages/appending';
 import { SETTINGS } from '#platform/settingsSchema';
 import type { AwsProfile, Latency } from '../local/awsProfile';
+import { RULE_RETRIES, type RuleMachine, type StartRetry } from './expressStarts';
 import type { ExtraMix } from './extraTraffic';
 import type { TrafficMix } from './featureTraffic';
 import type { LambdaQuotas } from './lambdaConcurrency';
@@ -48,6 +49,8 @@ export interface ModelSettings {
   /** The rule's RetryPolicy toward the queue (template: RoomEventsRule). */
   eventRetries: number;
   eventMaxAgeMs: number;
+  /** Each machine's rule's RetryPolicy toward its StartExecution (template: RepostThrottled, LeaveRooms, BroadcastToEveryone). */
+  ruleRetries: Record<RuleMachine, StartRetry>;
   /** `queue`: read-ahead's messages and bytes at most. */
   readAheadMessages: number;
   readAheadBytes: number;
@@ -106,6 +109,7 @@ export const DEFAULT_SETTINGS: ModelSettings = {
   repostWaitMs: REPOST_WAIT_SECONDS * 1000,
   eventRetries: 3,
   eventMaxAgeMs: 300_000,
+  ruleRetries: RULE_RETRIES,
   readAheadMessages: 40,
   readAheadBytes: 16_384,
   cycleItems: CYCLE_EVENTS,

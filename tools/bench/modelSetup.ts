@@ -22,6 +22,8 @@ const FEATURE_SEED = 7919;
 const EXTRA_SEED = 104_729;
 /** Which member sends each message: a stream of its own, so the messages' draws are the same whoever sends. */
 const SENDER_SEED = 15_485_863;
+/** The retries of throttled Express starts (expressStarts.ts): a stream of their own, drawn only past the quota. */
+const START_SEED = 32_452_843;
 
 export interface Room {
   id: number;
@@ -113,7 +115,7 @@ export function setUpModel(run: ModelRun): ModelState {
   // The inline Map's concurrency quota caps every Map's own MaxConcurrency.
   const mapCap = q.stepFunctionsInlineMapConcurrency.value;
 
-  const meters = new ModelMeters(q, s, run.newTables);
+  const meters = new ModelMeters(q, s, run.newTables, seededRandom(run.seed + START_SEED));
   const { routes, apiGateway, putEvents, ruleInvocations, queueCalls, postBudget } = meters;
   const tableQuota = (table: string) => meters.tableQuota(table);
   const keyQuota = (key: string) => meters.keyQuota(key);
@@ -240,6 +242,8 @@ export function setUpModel(run: ModelRun): ModelState {
     apiGateway,
     postBudget,
     putEvents,
+    ruleInvocations,
+    expressStarts: meters.expressStarts,
     ruleTarget: st.ruleTarget,
     groupCall: (room, at) => {
       const [quota, counted] =

@@ -7,6 +7,18 @@
  */
 import type { AwsProfile } from '../local/awsProfile';
 
+/*
+ * Step Functions' Express start quota is the same in every Region, so it is not in REGIONS: StartExecution for Express
+ * is a bucket of 6,000 refilled 6,000 a second both in us-east-1, us-west-2 and eu-west-1 and in all other Regions; only
+ * Standard's differs by Region (1,300 / 300 there, 800 / 150 elsewhere) (Step Functions developer guide, "Step
+ * Functions service quotas", "Quotas related to API action throttling":
+ * docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). StartSyncExecution has no rate in that table:
+ * the page says synchronous Express calls do not count against the account's capacity, and gives their concurrent
+ * executions as 1,000–3,700 "varies per region", with no figure per Region. The model still holds the pipe's
+ * StartSyncExecution to the StartExecution bucket (tools/local/awsProfile.ts: the reading that binds first), and the
+ * pipe's 1,000 executions at once (its Gauge) is within the lowest synchronous concurrency of any Region.
+ */
+
 const EB_QUOTAS = 'docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html';
 
 /** PutEvents requests and rule invocations a second, by Region: the page's tiers (18,750 / 4,500 / 2,250 / 750

@@ -12,6 +12,7 @@ import { SETTINGS } from '#platform/settingsSchema';
 import { deployConstants, partitionOverrides } from '../infra/parameters';
 import { loadTemplate, readTemplateFile } from '../infra/template';
 import type { ModelSettings } from './awsModel';
+import { RULE_RETRIES, type RuleMachine, type StartRetry } from './expressStarts';
 import { initLatencyFor } from './lambdaConcurrency';
 import type { RouteThrottle } from './routeThrottles';
 import { SEND_LIMIT_SETTINGS, type SendLimitSetting, sendLimitsOf } from './sendLimits';
@@ -118,6 +119,7 @@ export function stackLimits(
   const settings: Partial<ModelSettings> = Object.fromEntries(
     Object.entries(fromTemplate).filter(([, v]) => v !== undefined && Number.isFinite(v)),
   );
+  settings.ruleRetries = ruleRetriesOf(resources);
   if (sendRoute) settings.sendRoute = sendRoute;
   settings.routes = routes;
   if (defaultRoute) settings.defaultRoute = defaultRoute;
@@ -152,6 +154,40 @@ export function stackLimits(
         })),
     ],
   };
+}
+
+/** Each Express machine a rule starts: its resource and its rule's event (template.yaml). */
+const MACHINE_RULES: Record<RuleMachine, [string, string]> = {
+  repost: ['RepostStateMachine', 'RepostThrottled'],
+  departure: ['DepartureStateMachine', 'LeaveRooms'],
+  broadcast: ['BroadcastStateMachine', 'BroadcastToEveryone'],
+};
+
+/**
+ * Each machine's rule's RetryPolicy toward its StartExecution, as the template sets it (a policy it leaves out keeps
+ * expressStarts.ts RULE_RETRIES's).
+ */
+function ruleRetriesOf(
+  resources: Record<string, { Properties?: Record<string, unknown> }>,
+): Record<RuleMachine, StartRetry> {
+  const entries = Object.entries(MACHINE_RULES).map(([machine, [resource, event]]) => {
+    const events = resources[resource]?.Properties?.Events as
+      | Record<string, { Properties?: { RetryPolicy?: Record<string, number> } }>
+      | undefined;
+    const policy = events?.[event]?.Properties?.RetryPolicy;
+    const shipped = RULE_RETRIES[machine as RuleMachine];
+    return [
+      machine,
+      {
+        attempts: Number(policy?.MaximumRetryAttempts ?? shipped.attempts),
+        maxAgeMs:
+          policy?.MaximumEventAgeInSeconds === undefined
+            ? shipped.maxAgeMs
+            : Number(policy.MaximumEventAgeInSeconds) * 1000,
+      },
+    ];
+  });
+  return Object.fromEntries(entries) as Record<RuleMachine, StartRetry>;
 }
 
 /**
