@@ -262,8 +262,6 @@ const SIZE_EXCEPTIONS: Record<string, string> = {
     "the model's result rows, one field each; to be grouped by hop",
   'tools/bench/modelExecution.ts executions':
     "a closure over the run's shared counters holding its Express executions",
-  'tools/bench/modelExecution.ts execute':
-    "one execution's states in order (Prepare, Map Rooms, posts, cursor)",
   'tools/bench/modelReader.ts roomReader': "a closure over the run's state holding the room-log reader",
   'tools/bench/modelReader.ts readRoom':
     'the reader of functions/deliver/roomLog.ts readRoom, modelled step for step',

@@ -57,6 +57,36 @@ export function executions(
     else startBatch(batch, locked);
   };
 
+  /** `queue`'s Prepare and rooms: one invoke for the batch, then each room in the first free of its slots. */
+  const prepareQueue = (
+    entered: number,
+    byRoom: Map<number, QueueMessage[]>,
+    roomDone: (at: number) => void,
+  ) => {
+    const roomIds = [...byRoom.keys()];
+    // Prepare: one invoke for the batch; per room the cursor's GetItem and, with two messages or more, the
+    // read-ahead Query.
+    let prepared = deliverRead(entered);
+    const reads = roomIds.map((id) => {
+      const n = (byRoom.get(id) as QueueMessage[]).length;
+      return draw(L.dynamodbItem) + (n >= 2 ? draw(L.dynamodbQuery) : 0);
+    });
+    prepared += Math.max(...reads);
+    clock.at(prepared, () => {
+      const slots: number[] = Array(st.roomsAtOnce).fill(clock.now + transition());
+      for (const id of roomIds) {
+        const slot = slots.indexOf(Math.min(...slots));
+        const done = queueRoom(
+          rooms[id] as Room,
+          byRoom.get(id) as QueueMessage[],
+          (slots[slot] as number) + transition(),
+        );
+        slots[slot] = done;
+        roomDone(done);
+      }
+    });
+  };
+
   const startBatch = (batch: QueueMessage[], locked: number[]) => {
     st.counts.executions++;
     const started = clock.now;
@@ -80,27 +110,7 @@ export function executions(
     };
     const entered = started + transition();
     if (design === 'queue') {
-      // Prepare: one invoke for the batch; per room the cursor's GetItem and, with two messages or more, the
-      // read-ahead Query.
-      let prepared = deliverRead(entered);
-      const reads = roomIds.map((id) => {
-        const n = (byRoom.get(id) as QueueMessage[]).length;
-        return draw(L.dynamodbItem) + (n >= 2 ? draw(L.dynamodbQuery) : 0);
-      });
-      prepared += Math.max(...reads);
-      clock.at(prepared, () => {
-        const slots: number[] = Array(st.roomsAtOnce).fill(clock.now + transition());
-        for (const id of roomIds) {
-          const slot = slots.indexOf(Math.min(...slots));
-          const done = queueRoom(
-            rooms[id] as Room,
-            byRoom.get(id) as QueueMessage[],
-            (slots[slot] as number) + transition(),
-          );
-          slots[slot] = done;
-          roomDone(done);
-        }
-      });
+      prepareQueue(entered, byRoom, roomDone);
       return;
     }
     // Prepare: one invoke reads every room of the batch side by side (each within its turn from now) and returns when
