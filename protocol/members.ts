@@ -191,6 +191,11 @@ export interface MyRoomFrame {
 export interface MentionFrame {
   type: 'mention';
   roomId: string;
+  /**
+   * The room's name (protocol/directory.ts) when the message was sent, so a device that has not heard of the room
+   * names it; absent for a room without one (show its code) and for a direct message.
+   */
+  name?: string;
   seq: number;
   /** Who wrote the message, as shown in the room. */
   username: string;

@@ -68,7 +68,9 @@ function reasonOf(m, chat) {
 }
 
 function titleOf(reason, m, dm) {
-  const where = dm ? 'a direct message' : roomWords(m.roomId);
+  // A `mention` frame names its room (`name`, the server's): a room this page has not heard of is named too.
+  const named = m.type === 'mention' && typeof m.name === 'string' && m.name !== '';
+  const where = dm ? 'a direct message' : named ? `#${m.name}` : roomWords(m.roomId);
   // A server's notice of a reply in a thread you follow comes as a mention with `threadOf`.
   if (reason === 'mention' && m.threadOf !== undefined && !m.mentions)
     return `${m.username} replied in a thread in ${where}`;

@@ -57,11 +57,17 @@ export function mentionSendHook(deps: MentionSendDeps) {
         // (and those it names) in the same notices.
         async onPublish(
           message: ChatMessage,
-          { connection, notes }: { connection: Connection; notes: SendNotes },
+          {
+            connection,
+            notes,
+            roomName,
+          }: { connection: Connection; notes: SendNotes; roomName?: string | null },
         ) {
           const thread = notes.get(THREAD_REPLY);
+          // The notice names the room by the name the seq take found: no read of the room's item per mention.
+          const named = roomName ? { ...message, roomName } : message;
           if (mentioned.length > 0 || (thread && thread.users.length > 0))
-            await notifyMentioned(deps.notices(), message, mentioned, senderOf(connection), thread);
+            await notifyMentioned(deps.notices(), named, mentioned, senderOf(connection), thread);
         },
       };
     },

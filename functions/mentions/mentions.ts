@@ -89,7 +89,8 @@ export interface MentionNoticeDeps {
  */
 export async function notifyMentioned(
   deps: MentionNoticeDeps,
-  message: { roomId: string; seq: number; username: string; text: string },
+  /** `roomName`: the room's name, which the frame carries (absent: the room has none, or it is not known). */
+  message: { roomId: string; seq: number; username: string; text: string; roomName?: string },
   named: readonly Connection[],
   /** The sender's identity (senderOf): whose turn a notice takes. */
   sender: string,
@@ -117,6 +118,7 @@ export async function notifyMentioned(
     const frame: MentionFrame = {
       type: 'mention',
       roomId: message.roomId,
+      ...(message.roomName && { name: message.roomName }),
       seq: message.seq,
       username: message.username,
       text: [...message.text].slice(0, REPLY_QUOTE_CHARS).join(''),

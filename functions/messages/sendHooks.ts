@@ -47,6 +47,11 @@ export interface SendScope {
   now: Date;
   /** Values one hook leaves for a later phase of another, in this send. */
   notes: SendNotes;
+  /**
+   * `onPublish` only: the room's name as the send's seq take found it (null: the room has none), read from what the
+   * take returns anyway; absent where the take read none (the lobby).
+   */
+  roomName?: string | null;
 }
 
 /** A hook's part in one send: the phases it takes part in (it keeps what it read and checked between them). */

@@ -87,7 +87,11 @@ export async function sendMessage(
   return {
     ack: ackOf(message, input.clientMsgId),
     message,
-    published: () => (sentBefore ? Promise.resolve() : onPublish(parts, message, scope)),
+    published: () => {
+      if (sentBefore) return Promise.resolve();
+      const roomName = stored.taken?.roomName;
+      return onPublish(parts, message, { ...scope, ...(roomName !== undefined && { roomName }) });
+    },
   };
 }
 

@@ -76,3 +76,24 @@ it("counts a member's unread messages that name it beside unread in myrooms, by 
   const anas = (await ask(ana, { action: 'myrooms' })).rooms as Frame[];
   expect(anas.find((r) => r.roomId === roomId)?.mentions).toBeUndefined();
 });
+
+it("names the room in a mention's notice when it has a name, and leaves its code alone when it has none", async () => {
+  const [ana, bob] = [await device('ana'), await device('bob')];
+  // Bob's phone shows no room and has listed none: it hears of each mention by a `mention` frame.
+  const bobPhone = await device('bob');
+  const named = await ask(ana, { action: 'createroom', name: 'Night owls' });
+  await ask(bob, { action: 'joinroom', roomId: named.roomId, key: named.inviteKey });
+  await ask(ana, { action: 'sendmessage', message: '@bob owls?' });
+  expect(await bobPhone.next((f) => f.type === 'mention' && f.roomId === named.roomId)).toMatchObject({
+    name: 'Night owls',
+    text: '@bob owls?',
+  });
+
+  // Both move to a room without a name: its notice carries none (the page shows the room's code).
+  const unnamed = await ask(ana, { action: 'createroom' });
+  await ask(bob, { action: 'joinroom', roomId: unnamed.roomId, key: unnamed.inviteKey });
+  await ask(ana, { action: 'sendmessage', message: '@bob no name' });
+  const plain = await bobPhone.next((f) => f.type === 'mention' && f.roomId === unnamed.roomId);
+  expect(plain.text).toBe('@bob no name');
+  expect(plain).not.toHaveProperty('name');
+});
