@@ -73,25 +73,21 @@ function post(
 
 /** The CreateTable input of a template table: its definition, without the template's other properties. */
 function createInput(table: CreateTableInput): CreateTableInput {
-  const {
-    TableName,
-    AttributeDefinitions,
-    KeySchema,
-    BillingMode,
-    ProvisionedThroughput,
-    GlobalSecondaryIndexes,
-    LocalSecondaryIndexes,
-  } = table;
-  return {
-    TableName,
-    AttributeDefinitions,
-    KeySchema,
-    BillingMode,
-    ProvisionedThroughput,
-    GlobalSecondaryIndexes,
-    LocalSecondaryIndexes,
-  };
+  return Object.fromEntries(
+    CREATE_TABLE_FIELDS.filter((field) => table[field] !== undefined).map((field) => [field, table[field]]),
+  ) as unknown as CreateTableInput;
 }
+
+/** The properties of a template table that CreateTable takes. */
+const CREATE_TABLE_FIELDS = [
+  'TableName',
+  'AttributeDefinitions',
+  'KeySchema',
+  'BillingMode',
+  'ProvisionedThroughput',
+  'GlobalSecondaryIndexes',
+  'LocalSecondaryIndexes',
+] as const;
 
 const TABLE_ACTIVE_WAIT_MS = 120_000;
 
