@@ -5,6 +5,8 @@ import {
   stormWindow,
 } from '#core/identity/grace';
 import type { AwsProfile } from '../local/awsProfile';
+import { type PresenceLoad, presenceScaleLines } from './presenceScale';
+import { stackLimits } from './stackLimits';
 
 /**
  * `npm run bench -- --model presence`: one room's presence under a join burst and a reconnect storm, turn by turn, at
@@ -23,13 +25,7 @@ const PIPE_BATCH = 10;
 
 export type PresenceDesign = 'queue' | 'board';
 
-export interface PresenceLoad {
-  name: string;
-  /** Members present before the load. */
-  members: number;
-  /** Changes, in order, each at its time (s): a join adds a member, a leave takes one. */
-  changes: { at: number; event: 'join' | 'leave' }[];
-}
+export type { PresenceLoad };
 
 export interface PresenceResult {
   load: string;
@@ -133,9 +129,13 @@ export function runPresence(load: PresenceLoad, design: PresenceDesign, profile:
   };
 }
 
-/** The presence loads under both designs, as a table. */
-export function presenceTable(profile: AwsProfile): { rows: PresenceResult[]; text: string } {
-  const rows = [joinBurst(), reconnectStorm(), reconnectStorm(5_000, 100_000)].flatMap((load) =>
+/**
+ * The presence loads under both designs, as a table; then what they cost the rest of the stack (presenceScale.ts):
+ * the room's messages beside the join burst, and the departure machine's starts of each storm's connections.
+ */
+export function presenceTable(profile: AwsProfile): { rows: object[]; text: string } {
+  const storms = [20_000, 100_000];
+  const rows = [joinBurst(), ...storms.map((n) => reconnectStorm(5_000, n))].flatMap((load) =>
     (['queue', 'board'] as const).map((design) => runPresence(load, design, profile)),
   );
   const line = (r: PresenceResult) =>
@@ -145,11 +145,17 @@ export function presenceTable(profile: AwsProfile): { rows: PresenceResult[]; te
   const head =
     `${'presence load'.padEnd(45)} ${'design'.padEnd(6)} ${'changes'.padStart(7)} ${'execs'.padStart(6)} ` +
     `${'posts'.padStart(10)} ${'/member'.padStart(8)} ${'drain s'.padStart(8)} ${'msg wait'.padStart(8)}`;
+  const { settings } = stackLimits();
+  const scale = presenceScaleLines(profile, joinBurst(), storms, {
+    postsPerSecond: settings.postsPerSecond as number,
+    retries: settings.ruleRetries as NonNullable<typeof settings.ruleRetries>,
+  });
   return {
-    rows,
+    rows: [...rows, ...scale.messages, ...scale.departures],
     text:
       `${head}\n${rows.map(line).join('\n')}\n` +
       `(drain s: the posts at the account's ${ACCOUNT_POSTS_PER_SECOND.toLocaleString('en-US')} requests/s; ` +
-      "msg wait: a message sent mid-load, its wake behind presence in the room's group)",
+      "msg wait: a message sent mid-load, its wake behind presence in the room's group)\n" +
+      scale.text,
   };
 }

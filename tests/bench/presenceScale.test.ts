@@ -1,0 +1,111 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { joinBurst, presenceTable } from '../../tools/bench/presence';
+import {
+  fanoutQueueRedrive,
+  messagesBesideLoad,
+  type QueueRedrive,
+  stormDepartures,
+} from '../../tools/bench/presenceScale';
+import { stackLimits } from '../../tools/bench/stackLimits';
+import { AWS } from '../../tools/local/awsProfile';
+
+/**
+ * Presence at scale against the rest of the stack (tools/bench/presenceScale.ts, `--model presence`): a room's messages
+ * sent beside a join burst, through the same queue group and posting budget, with FanoutQueue's redrive read from
+ * template.yaml; and a reconnect storm's departure machine starts against Express's StartExecution bucket. Simulated
+ * seconds; the expected values come from each scenario.
+ */
+
+const shipped = stackLimits().settings;
+const budget = shipped.postsPerSecond as number;
+const redrive = fanoutQueueRedrive();
+const L = AWS.latency;
+const toGroupMs = L.eventBridgePutEvents.p50 + L.eventBridgeToTarget.p50 + L.pipesSqsPoll.p50;
+const deliverMs = L.lambdaInvoke.p50 + L.dynamodbItem.p50;
+
+it("reads FanoutQueue's visibility timeout and receive count from the template it is given", () => {
+  expect(redrive).toEqual({ visibilitySeconds: 120, maxReceiveCount: 10 });
+  const dir = mkdtempSync(join(tmpdir(), 'presence-scale-'));
+  const path = join(dir, 'template.yaml');
+  writeFileSync(
+    path,
+    'Resources:\n  FanoutQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 30\n' +
+      '      RedrivePolicy:\n        maxReceiveCount: 3\n',
+  );
+  expect(fanoutQueueRedrive(path)).toEqual({ visibilitySeconds: 30, maxReceiveCount: 3 });
+});
+
+it('a message alone in an empty room reaches it after the way to its group, one frame and Deliver', () => {
+  const m = messagesBesideLoad({ name: 'empty', members: 0, changes: [] }, 1, AWS, {
+    postsPerSecond: budget,
+    redrive,
+    span: 10,
+  });
+  expect(m.messages).toBe(10);
+  expect(m.p50Ms).toBe(Math.round(toGroupMs + 55 + deliverMs));
+  expect(m.p99Ms).toBe(m.p50Ms);
+  expect(m.deadLettered).toBe(0);
+});
+
+it('an execution posts every member one frame per message it reads and one for the board that changed', () => {
+  // A join and a message written at 0 in a room of 100: one execution takes both, 101 members × 2 frames.
+  const load = { name: 'one join', members: 100, changes: [{ at: 0, event: 'join' as const }] };
+  const m = messagesBesideLoad(load, 1, AWS, { postsPerSecond: budget, redrive, span: 1 });
+  expect([m.messages, m.posts]).toEqual([1, 202]);
+});
+
+it("a join burst's presence frames make the room's messages later than the same stream in a full, quiet room", () => {
+  const burst = joinBurst();
+  const opts = { postsPerSecond: budget, redrive };
+  const beside = messagesBesideLoad(burst, 1, AWS, opts);
+  const quiet = messagesBesideLoad({ name: 'full', members: 5_000, changes: [] }, 1, AWS, {
+    ...opts,
+    span: 60,
+  });
+  expect(beside.messages).toBe(60);
+  expect(beside.p99Ms).toBeGreaterThan(quiet.p99Ms);
+  // The shipped queue receives a batch again only past 120 s of execution: the burst's are seconds long.
+  expect(beside.longestSeconds).toBeLessThan(redrive.visibilitySeconds);
+  expect(beside.deadLettered).toBe(0);
+});
+
+it('dead-letters the messages of an execution that outlasts maxReceiveCount visibility timeouts, and only then', () => {
+  // 240,000 members at the budget: one message's posts take 30 s (plus Deliver), received again every 10 s: 4 receives.
+  const room = { name: 'huge', members: budget * 30, changes: [] };
+  const run = (r: QueueRedrive) =>
+    messagesBesideLoad(room, 1, AWS, { postsPerSecond: budget, redrive: r, span: 1 });
+  expect(run({ visibilitySeconds: 10, maxReceiveCount: 4 }).deadLettered).toBe(0);
+  const lost = run({ visibilitySeconds: 10, maxReceiveCount: 3 });
+  expect(lost.deadLettered).toBe(1);
+  expect(lost.messages).toBe(1);
+});
+
+describe("a reconnect storm's departures", () => {
+  const startsPerSecond = AWS.quotas.stepFunctionsExpressStartsPerSecond.value;
+  const retries = shipped.ruleRetries as NonNullable<typeof shipped.ruleRetries>;
+
+  it("all start at once within Express's bucket", () => {
+    const d = stormDepartures(startsPerSecond, { startsPerSecond, retries });
+    expect([d.starts, d.throttled, d.deadLettered]).toEqual([startsPerSecond, 0, 0]);
+  });
+
+  it('past the bucket, each is throttled, and dead-lettered when its rule may not retry', () => {
+    const none = { ...retries, departure: { attempts: 0, maxAgeMs: 300_000 } };
+    const d = stormDepartures(20_000, { startsPerSecond, retries: none });
+    expect([d.starts, d.throttled, d.retries, d.deadLettered]).toEqual([6_000, 14_000, 0, 14_000]);
+  });
+
+  it("with LeaveRooms' RetryPolicy, every departure either starts or is dead-lettered, and the table says so", () => {
+    const d = stormDepartures(20_000, { startsPerSecond, retries });
+    expect(d.starts + d.deadLettered).toBe(20_000);
+    expect(d.throttled).toBe(14_000);
+    expect(d.retries).toBeGreaterThanOrEqual(d.throttled);
+    expect(d.retries).toBeLessThanOrEqual(d.throttled * retries.departure.attempts);
+    expect(presenceTable(AWS).text).toContain(
+      `reconnect storm of 20,000 dropped at once, each following a room: ${d.starts} departure starts of 20000, ` +
+        `14000 throttled, ${d.retries} retries, ${d.deadLettered} dead-lettered`,
+    );
+  });
+});
