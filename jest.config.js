@@ -30,9 +30,9 @@ module.exports = {
   // One test file per core and one more: much of a file's time is spent waiting (local clouds starting, browsers,
   // frames on the wire, deadlines), and the extra file's work fills those waits, so the cores stay busy. No test
   // depends on the machine being otherwise idle.
-  // `npm test` runs the browser tests after the rest, in their own run of two files at a time (package.json
-  // `test:browser`): each browser file is a local cloud plus a Chromium, and beside three other files at load 11-14 a
-  // page's 20 s step (mentions.test's sign-in redirect, attachments' and myrooms' UI waits) ran out on CI.
+  // `npm test` runs the browser tests in a run of their own, two files at a time (package.json `test:browser`), beside
+  // this one (scripts/test.mjs): each browser file is a local cloud plus a Chromium, so one Jest run of both would
+  // put up to three of them on two cores; the browser steps wait up to UI_TIMEOUT_MS (tests/helpers/browserStage.ts).
   maxWorkers: availableParallelism() + 1,
   globalSetup: '<rootDir>/tests/setup/build.js',
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
