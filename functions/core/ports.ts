@@ -389,6 +389,11 @@ export interface Departure {
   userId?: string;
   rooms: Subscribed[];
   waitSeconds: number;
+  /**
+   * Epoch ms of the `$disconnect` that made it: the settle reads the storm counters around this close and counts the
+   * stretch from it, however late the machine started (core/identity/departure.ts settleDeparture).
+   */
+  closedAt?: number;
 }
 
 export interface EventPublisher {

@@ -56,9 +56,12 @@ describe('a throttled start', () => {
 
   it("reads each machine's rule's RetryPolicy from template.yaml", () => {
     const retries = stackLimits().settings.ruleRetries;
-    // template.yaml: RepostThrottled, LeaveRooms and BroadcastToEveryone each retry 3 times within 300 s.
-    for (const machine of ['repost', 'departure', 'broadcast'] as const)
+    // template.yaml: RepostThrottled and BroadcastToEveryone each retry 3 times within 300 s; LeaveRooms as long as
+    // EventBridge allows, 185 times within 24 h (a storm's departures start late, never dead-lettered).
+    for (const machine of ['repost', 'broadcast'] as const)
       expect(retries?.[machine]).toEqual({ attempts: 3, maxAgeMs: 300_000 });
+    expect(retries?.departure).toEqual({ attempts: 185, maxAgeMs: 86_400_000 });
+    expect(retries).toEqual(RULE_RETRIES);
   });
 });
 

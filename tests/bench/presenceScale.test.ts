@@ -97,6 +97,13 @@ describe("a reconnect storm's departures", () => {
     expect([d.starts, d.throttled, d.retries, d.deadLettered]).toEqual([6_000, 14_000, 0, 14_000]);
   });
 
+  it("with LeaveRooms' RetryPolicy as template.yaml ships it, a storm of 20,000 or 100,000 dead-letters no departure", () => {
+    for (const storm of [20_000, 100_000]) {
+      const d = stormDepartures(storm, { startsPerSecond, retries });
+      expect([d.starts, d.throttled, d.deadLettered]).toEqual([storm, storm - startsPerSecond, 0]);
+    }
+  });
+
   it("with LeaveRooms' RetryPolicy, every departure either starts or is dead-lettered, and the table says so", () => {
     const d = stormDepartures(20_000, { startsPerSecond, retries });
     expect(d.starts + d.deadLettered).toBe(20_000);

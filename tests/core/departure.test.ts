@@ -64,6 +64,14 @@ it(`puts one entry on the bus for a connection following ${ROOMS} rooms, naming 
   expect(Buffer.byteLength(entry?.Detail ?? '')).toBeLessThan(64 * 1024);
 });
 
+it("carries the close's time, from which its settle counts a storm's stretch however late its machine starts", async () => {
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+  const closedAt = Date.UTC(2026, 10, 29, 1, 0, 0, 200);
+  await disconnect({ connections, events: publisher(), now: () => new Date(closedAt) }, 'c-1');
+  const [entry] = entries()[0] ?? [];
+  expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({ userId: 'user:pat', closedAt });
+});
+
 it('publishes the departure again when PutEvents fails, so the rooms are still told', async () => {
   bus
     .on(PutEventsCommand)

@@ -25,9 +25,10 @@ const ROOMS: Subscribed[] = [{ roomId: 'R1', username: 'ann' }];
 
 /**
  * A departure of Ann from room R1 at CLOSED_AT, with `closes` counted at that second, and Ann back on another device
- * `backAfterSeconds` later (never when undefined). Returns the leaves told and how the execution ends.
+ * `backAfterSeconds` later (never when undefined); its machine starts `startAfterSeconds` after the close (its start
+ * throttled and retried by rule LeaveRooms). Returns the leaves told and how the execution ends.
  */
-function departure(closes: number, backAfterSeconds?: number) {
+function departure(closes: number, backAfterSeconds?: number, startAfterSeconds = 0) {
   const leaves: unknown[] = [];
   let back = false;
   if (backAfterSeconds !== undefined)
@@ -60,14 +61,17 @@ function departure(closes: number, backAfterSeconds?: number) {
     { type: 'EXPRESS' },
   );
   let summary: ExecutionSummary | undefined;
-  const done = machine
-    .execute({
-      type: 'Departed',
-      messageId: 'd1',
-      userId: 'user:ann',
-      rooms: ROOMS,
-      waitSeconds: LEAVE_GRACE_SECONDS,
-    })
+  const done = new Promise<void>((resolve) => setTimeout(resolve, startAfterSeconds * 1000))
+    .then(() =>
+      machine.execute({
+        type: 'Departed',
+        messageId: 'd1',
+        userId: 'user:ann',
+        rooms: ROOMS,
+        waitSeconds: LEAVE_GRACE_SECONDS,
+        closedAt: CLOSED_AT,
+      }),
+    )
     .then((s) => {
       summary = s;
       return s;
@@ -109,6 +113,40 @@ describe('in a reconnect storm of 20,000 closes', () => {
     expect(run.leaves).toEqual([]);
     await at(LEAVE_GRACE_SECONDS + drain + 1);
     expect((await run.done).ok).toBe(true);
+    expect(run.leaves).toMatchObject([{ roomId: 'R1', username: 'ann', event: 'leave' }]);
+  });
+});
+
+describe("a storm's departure whose start was throttled, started late by the rule's retries", () => {
+  const STORM = 20_000;
+  const drain = STORM / RECONNECTS_PER_SECOND;
+  /** The latest start of a 20,000 storm's departures in the model (`--model presence`), rounded up. */
+  const LATE = 18;
+
+  it('still tells no leave to a person back within the storm: the stretch counts from the close', async () => {
+    const run = departure(STORM, LEAVE_GRACE_SECONDS + drain - 2, LATE);
+    await at(LATE + LEAVE_GRACE_SECONDS + 1);
+    expect(run.leaves).toEqual([]);
+    await at(LEAVE_GRACE_SECONDS + drain + 1);
+    const summary = await run.done;
+    expect(summary.states).toContain('WaitOutStorm');
+    expect(run.leaves).toEqual([]);
+  });
+
+  it('tells a person who really left gone at the same time as a departure started on time', async () => {
+    const run = departure(STORM, undefined, LATE);
+    await at(LEAVE_GRACE_SECONDS + drain - 1);
+    expect(run.leaves).toEqual([]);
+    await at(LEAVE_GRACE_SECONDS + drain + 1);
+    expect((await run.done).ok).toBe(true);
+    expect(run.leaves).toMatchObject([{ roomId: 'R1', username: 'ann', event: 'leave' }]);
+  });
+
+  it('started after the stretch has run, it settles at its grace without waiting again', async () => {
+    const run = departure(STORM, undefined, drain + 10);
+    await at(drain + 10 + LEAVE_GRACE_SECONDS + 1);
+    const summary = await run.done;
+    expect(summary.states).not.toContain('WaitOutStorm');
     expect(run.leaves).toMatchObject([{ roomId: 'R1', username: 'ann', event: 'leave' }]);
   });
 });

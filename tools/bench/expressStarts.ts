@@ -33,7 +33,7 @@ export type RuleMachine = Exclude<Machine, 'fanout'>;
 /** Each rule's RetryPolicy as template.yaml ships it (stackLimits.ts reads the template's over these). */
 export const RULE_RETRIES: Record<RuleMachine, StartRetry> = {
   repost: { attempts: 3, maxAgeMs: 300_000 },
-  departure: { attempts: 3, maxAgeMs: 300_000 },
+  departure: { attempts: 185, maxAgeMs: 86_400_000 },
   broadcast: { attempts: 3, maxAgeMs: 300_000 },
 };
 

@@ -48,8 +48,12 @@ export async function disconnect(
   const found = departureOf(gone);
   if (!found) return gone;
   // The rooms as the delete found them, under the recorded departure's id so its settle closes that record; a room
-  // followed between the read and the delete is recorded too.
-  const departure = early ? { ...found, messageId: early.messageId } : found;
+  // followed between the read and the delete is recorded too. Stamped with the close's time, from which its settle
+  // counts a storm's stretch even when its machine starts late.
+  const departure: Departure = {
+    ...(early ? { ...found, messageId: early.messageId } : found),
+    ...(now && { closedAt: now().getTime() }),
+  };
   const recorded = early !== undefined && sameRooms(early, departure);
   await Promise.all([
     // Past its tries the close still goes on (its place given back, its session closed): the rooms keep showing the

@@ -3,7 +3,7 @@ import type { Connection, Departure, EventPublisher, Subscribed } from '#core/po
 import { LIMITS, LOBBY } from '#core/protocol';
 import type { Clock } from '#platform/clock';
 import { logger } from '#platform/powertools';
-import { type DisconnectCounts, LEAVE_GRACE_SECONDS, stormWaitSeconds, stormWindow } from './grace';
+import { type DisconnectCounts, LEAVE_GRACE_SECONDS, stormWaitLeft, stormWindow } from './grace';
 import { presenceEvent } from './presence';
 
 /**
@@ -21,9 +21,10 @@ export { LEAVE_GRACE_SECONDS } from './grace';
 
 /**
  * How long a departure stays open for a return at most, from `$disconnect`: the departure machine's TimeoutSeconds
- * (statemachines/departure.asl.json), past which no settle of it can come. A departure is settled, and so closed, by
- * its machine's step well before (settleDeparture); this bound only ends one whose machine never ran (its publish
- * lost), whose rooms were never told the leave, so a return then is no join either.
+ * (statemachines/departure.asl.json), the longest a machine started on time runs. A departure is settled, and so
+ * closed, by its machine's step well before (settleDeparture); this bound ends one whose machine never ran (its
+ * publish lost) or started later than it (its start throttled and retried by rule LeaveRooms): a return past it tells
+ * its joins, and the late settle finds the person back and tells no leave.
  * Exported for tests: the bound the tests step the clock past.
  */
 export const DEPARTURE_OPEN_MS = 200 * 1000;
@@ -103,16 +104,17 @@ export type Settled = { left: number; stayed: number } | { stormWaitSeconds: num
  * page of the user index and one strongly consistent Query per live connection of the user; none without sign-in.
  * Returns how many rooms were told.
  *
- * In a reconnect storm (grace.ts stormWaitSeconds: the last STORM_WINDOW_SECONDS of `$disconnect` counters past
- * STORM_DISCONNECTS) a signed-in user's departure not yet `stretched` is not settled: the step answers the seconds
- * the reconnect backlog takes to drain, and the machine waits them, then asks again with `stretched` (once: the loop
+ * In a reconnect storm (grace.ts stormWaitSeconds: the STORM_WINDOW_SECONDS of `$disconnect` counters ending a grace
+ * after the departure's close, past STORM_DISCONNECTS) a signed-in user's departure not yet `stretched` is not
+ * settled: the step answers the seconds left until the reconnect backlog has drained, counted from the close (a
+ * machine started late waits less), and the machine waits them, then asks again with `stretched` (once: the loop
  * is bounded). A guest's departure is told at the grace: its return cannot be recognised. A failed read of the
  * counters settles at the grace, as without a storm.
  */
 export async function settleDeparture(deps: SettleDeps, input: unknown): Promise<Settled> {
   const departure = parseDeparture(input);
   if (departure.userId !== undefined && deps.storm && (input as { stretched?: unknown }).stretched !== true) {
-    const wait = await stormStretch(deps.storm);
+    const wait = await stormStretch(deps.storm, departure.closedAt);
     if (wait > 0) return { stormWaitSeconds: wait };
   }
   const back = new Set<string>();
@@ -128,10 +130,17 @@ export async function settleDeparture(deps: SettleDeps, input: unknown): Promise
   return { left: leaving.length, stayed: departure.rooms.length - leaving.length };
 }
 
-/** The storm's extra wait now: 0 outside a storm, and when the counters cannot be read (logged). */
-async function stormStretch(storm: NonNullable<SettleDeps['storm']>): Promise<number> {
+/**
+ * The storm's extra wait now: 0 outside a storm, and when the counters cannot be read (logged). A departure that
+ * carries its close's time reads the window ending a grace after that close and waits what is left of its stretch
+ * (grace.ts stormWaitLeft): a machine started late, its start throttled in the storm, would otherwise read a window
+ * past the storm's closes and settle before the reconnect backlog has drained. One without reads the window ending now.
+ */
+async function stormStretch(storm: NonNullable<SettleDeps['storm']>, closedAt?: number): Promise<number> {
+  const nowMs = storm.now().getTime();
+  const dueMs = closedAt === undefined ? nowMs : closedAt + LEAVE_GRACE_SECONDS * 1000;
   try {
-    return stormWaitSeconds(await storm.counts.read(stormWindow(storm.now().getTime())));
+    return stormWaitLeft(await storm.counts.read(stormWindow(dueMs)), dueMs, nowMs);
   } catch (error) {
     logger.warn('reading the disconnect counters failed: settled at the grace', { error });
     return 0;
@@ -153,17 +162,22 @@ export async function countDisconnect(deps: {
 }
 
 /** The machine's input, checked: a TypeError (the execution fails, logged) for anything but a departure. */
-function parseDeparture(input: unknown): Pick<Departure, 'userId' | 'rooms'> & { messageId?: string } {
-  const { userId, rooms, messageId } = (input ?? {}) as Record<string, unknown>;
+function parseDeparture(
+  input: unknown,
+): Pick<Departure, 'userId' | 'rooms' | 'closedAt'> & { messageId?: string } {
+  const { userId, rooms, messageId, closedAt } = (input ?? {}) as Record<string, unknown>;
   if (userId !== undefined && typeof userId !== 'string')
     throw new TypeError("a departure's userId must be a string");
   if (messageId !== undefined && typeof messageId !== 'string')
     throw new TypeError("a departure's messageId must be a string");
+  if (closedAt !== undefined && !Number.isFinite(closedAt))
+    throw new TypeError("a departure's closedAt must be epoch milliseconds");
   if (!Array.isArray(rooms) || rooms.length > LIMITS.subscriptionsMax + 1)
     throw new TypeError(`a departure names 0 to ${LIMITS.subscriptionsMax + 1} rooms`);
   return {
     ...(userId !== undefined && { userId }),
     ...(messageId !== undefined && { messageId }),
+    ...(closedAt !== undefined && { closedAt: closedAt as number }),
     rooms: rooms.map((room: unknown) => {
       const { roomId, username } = (room ?? {}) as Record<string, unknown>;
       if (typeof roomId !== 'string' || typeof username !== 'string')

@@ -60,6 +60,18 @@ export function stormWaitSeconds(counts: readonly number[]): number {
   return Math.min(STORM_WAIT_CAP_SECONDS, Math.ceil(closes / RECONNECTS_PER_SECOND));
 }
 
+/**
+ * The seconds a departure's settle at `nowMs` still waits, from the counters of the window ending at `dueMs` (its close
+ * plus the grace): the storm's drain counted from `dueMs`, less the time since. A machine that started late (its start
+ * throttled and retried) waits only what is left, and none once the stretch has passed, so every departure of a storm
+ * settles no earlier than one started on time, and no later than it need.
+ */
+export function stormWaitLeft(counts: readonly number[], dueMs: number, nowMs: number): number {
+  const wait = stormWaitSeconds(counts);
+  if (wait === 0) return 0;
+  return Math.max(0, Math.ceil((dueMs + wait * 1000 - nowMs) / 1000));
+}
+
 /** The `$disconnect` counters: one item per epoch second (`disconnects#<second>`, Limits table). */
 export interface DisconnectCounts {
   /** Adds one close to the second's counter. */
