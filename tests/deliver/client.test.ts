@@ -30,6 +30,9 @@ beforeAll(async () => {
     // Short gateway limits so the test sees them: the keepalive must beat the idle one, resume the hard one.
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     hardTimeoutMs: HARD_TIMEOUT_MS,
+    // The fan-out's waits before a throttled post is tried again (2 s, then rounds of resync tries up to half a minute
+    // apart) last 10 ms per second: what counts here is that every message arrives once and in order, not when.
+    stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitToRepost', 'WaitToResync'] },
   });
 });
 

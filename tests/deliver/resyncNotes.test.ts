@@ -11,7 +11,12 @@ import { roomCloud } from '../helpers/roomCloud';
 jest.setTimeout(240_000);
 
 const MEMBERS = 12;
-const world = roomCloud({ settings: { SendRateLimit: '1000', FrameRateLimit: '100000' } });
+const world = roomCloud({
+  settings: { SendRateLimit: '1000', FrameRateLimit: '100000' },
+  // The repost machine's waits (the repost's 2 s, then rounds of resync tries a second to half a minute apart) last
+  // 10 ms per second: what is counted here is who ends up noted and what the room's item took, not when.
+  stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitToRepost', 'WaitToResync'] },
+});
 
 it('a throttled fan-out notes every member it could not reach without writing the room item per member', async () => {
   const { cloud } = world;
