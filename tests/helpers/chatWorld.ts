@@ -1,4 +1,5 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { LocalCloudOptions } from '../../tools/local/cloud';
 import { type ChatClient, type Frame, isPresence } from '../helpers/chatClient';
 import { type RoomCloud, roomCloud } from '../helpers/roomCloud';
 
@@ -10,13 +11,16 @@ import { type RoomCloud, roomCloud } from '../helpers/roomCloud';
 export const ROOM_CODE = /^[A-HJ-NP-Z2-9]{8}$/;
 export const CONNECTION_ID = /^[A-Za-z0-9_-]{15}=$/;
 
-/** Starts the file's cloud before its tests (and closes it after); the returned world is filled in by then. */
-export function useChatCloud(): RoomCloud {
+/**
+ * Starts the file's cloud before its tests (and closes it after); the returned world is filled in by then. `options`
+ * go to the local cloud beside these settings (a test clock, say).
+ */
+export function useChatCloud(options: Partial<LocalCloudOptions> = {}): RoomCloud {
   // These tests send bursts from one connection, and one connection sends every kind of bad input in turn; the
   // per-connection limits have tests of their own (tests/security: every sendmessage counts against
   // FrameRateLimit, and every malformed frame is a strike towards StrikeLimit).
   current = roomCloud(
-    { settings: { SendRateLimit: '1000', FrameRateLimit: '100000', StrikeLimit: '100000' } },
+    { ...options, settings: { SendRateLimit: '1000', FrameRateLimit: '100000', StrikeLimit: '100000' } },
     {
       reset: (cloud) => {
         cloud.gateway.setFaults({ faultSkipDisconnect: 0, disconnectDelayMs: 0 });
