@@ -13,8 +13,8 @@ import { scratchFolder } from '../helpers/scratch';
  * runs them (docs/PARITY.md, "EventBridge to SQS" and "EventBridge Pipes"). The state machine records each batch it
  * is given in a table; a body with "slow" makes it hold until the test puts the item `release` there (it looks every
  * second of a Step Functions test clock, 50 ms), one with "fail" makes it fail. SQS durations run on a test clock of
- * 10 ms per second: Denied's 30-second visibility timeout lasts 300 ms (its batches never run), Flaky's 600 seconds
- * 6 s, so that a batch comes back only once its execution has failed (a loaded machine takes far less to run one),
+ * 10 ms per second: Denied's 30-second visibility timeout lasts 300 ms (its batches never run), Flaky's 300 seconds
+ * 3 s, so that a batch comes back only once its execution has failed (a loaded machine takes far less to run one),
  * and Work's 12 hours (the most SQS takes) 432 s, longer than any batch is held here.
  */
 const MS_PER_SECOND = 10;
@@ -75,7 +75,7 @@ Resources:
     Type: AWS::SQS::Queue
     Properties:
       FifoQueue: true
-      VisibilityTimeout: 600
+      VisibilityTimeout: 300
       RedrivePolicy: { deadLetterTargetArn: !GetAtt FlakyDead.Arn, maxReceiveCount: 3 }
   FlakyDead:
     Type: AWS::SQS::Queue
