@@ -119,7 +119,6 @@ async function signIn(page: Page, origin: string, username: string): Promise<voi
 
 it('asks to sign in again once the token has expired, without a fetch, and returns to the room', async () => {
   const at = cloud as LocalCloud;
-  const issuer = at.devIssuer as DevIssuer;
   // A token of a minute (the tab takes a token with 30 s left); the authorizer accepts it until 30 s past its exp
   // (CLOCK_LEEWAY_SECONDS).
   const idToken = await mintFor(at, 'erin', 60);
@@ -150,7 +149,6 @@ it('asks to sign in again once the token has expired, without a fetch, and retur
 
 it('on a phone (390×844) as on a laptop (1280×800), "Sign in again" is whole in the window and signs in again', async () => {
   const at = cloud as LocalCloud;
-  const issuer = at.devIssuer as DevIssuer;
   // As above: tokens of a minute, each tab in a room of its own.
   const windows = [
     { viewport: PHONE, username: 'gina' },
