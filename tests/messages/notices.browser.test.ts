@@ -56,9 +56,9 @@ it('a mention in room A reaches bob reading a DM as a notice and "@"; a muted ro
   await bob.locator(`[data-testid="room-code"][data-room-id="${dm}"]`).waitFor();
   // He dismisses the notices on screen (their ×: at one instant, as one that times out meanwhile goes by itself), so
   // that any on screen after her next mention is new.
-  await bob
-    .getByRole('button', { name: 'Dismiss notification' })
-    .evaluateAll((closes) => closes.forEach((close) => (close as unknown as { click(): void }).click()));
+  await bob.getByRole('button', { name: 'Dismiss notification' }).evaluateAll((closes) => {
+    for (const close of closes) (close as unknown as { click(): void }).click();
+  });
   await bob.locator('[data-testid="toast"]').first().waitFor({ state: 'detached' });
 
   await say(alice, '@bob one more thing');
