@@ -8,7 +8,7 @@ import type { DevIssuer } from '../../tools/local/oidc';
 import { launchChromium } from '../helpers/browser';
 import { hasText, SCREENSHOTS, shownRoom, UI_TIMEOUT_MS } from '../helpers/browserStage';
 import { fits } from '../helpers/fitsWindow';
-import { deleteConnection, startTestCloud } from '../helpers/localCloud';
+import { deleteConnection, lambdaClock, startTestCloud } from '../helpers/localCloud';
 
 /**
  * A signed-in tab whose sign-in lapses under it: its token expires, or the issuer no longer publishes its key, or the
@@ -16,6 +16,10 @@ import { deleteConnection, startTestCloud } from '../helpers/localCloud';
  * with 401, which a browser never shows the page: the page asks to sign in again instead of reconnecting for ever,
  * and signing in again lands in the room it showed. On a phone's window (390×844) as on a laptop's, "Sign in again"
  * is whole in the bar, beside the room's name.
+ *
+ * A token lapses by the clocks, not by waiting: the cloud's functions read a test clock (lambdaTestClock), so the
+ * authorizer's check of `exp` (and its leeway) is the real one against a time the test moves on, as the tab's own
+ * clock is moved (page.clock).
  */
 jest.setTimeout(240_000);
 
@@ -24,6 +28,12 @@ jest.setTimeout(240_000);
  * client/backoff.ts DEFAULT_BACKOFF), then the page's look at /config.json; the rest is slack for a loaded CI machine.
  */
 const ASK_WITHIN_MS = 30_000;
+
+/**
+ * The tabs' tokens' lifetime: a tab takes a token with 30 s left (web/signin.js), and the rest is slack for a loaded
+ * machine to load the page and connect before the test moves the clocks past it.
+ */
+const TOKEN_TTL_SECONDS = 120;
 
 const PHONE = { width: 390, height: 844 };
 const LAPTOP = { width: 1280, height: 800 };
@@ -35,7 +45,7 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  cloud = (await startTestCloud({ parameters, dataDir })).cloud;
+  cloud = (await startTestCloud({ parameters, dataDir, lambdaTestClock: true })).cloud;
   browser = await launchChromium();
 });
 
@@ -70,6 +80,30 @@ async function tabWithToken(
   return page;
 }
 
+/**
+ * A token of `ttlSeconds` for `username`: the functions' clock is first brought to the machine's (it stands still
+ * between a test's moves), so the token is in date for the authorizer as for the tab until `lapse` moves them on.
+ */
+async function mintFor(at: LocalCloud, username: string, ttlSeconds: number): Promise<string> {
+  const clock = lambdaClock(at);
+  clock.set(Math.max(clock.now(), Date.now()));
+  return (await (at.devIssuer as DevIssuer).mint(username, { ttlSeconds })).idToken;
+}
+
+/**
+ * The time from which the authorizer refuses a token of `exp` (seconds), and the tabs see it expired: the functions'
+ * clock and each tab's clock set to just past `exp` and the authorizer's leeway (CLOCK_LEEWAY_SECONDS).
+ */
+async function lapse(at: LocalCloud, exp: number, pages: Page[]): Promise<void> {
+  const refusedFrom = (exp + CLOCK_LEEWAY_SECONDS + 1) * 1000;
+  const clock = lambdaClock(at);
+  clock.set(Math.max(clock.now(), refusedFrom));
+  for (const page of pages) await page.clock.setSystemTime(refusedFrom);
+}
+
+const expOf = (token: string): number =>
+  (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { exp: number }).exp;
+
 /** The tab's connection, closed by the gateway (DELETE @connections): the page reconnects with the token it has. */
 async function drop(at: LocalCloud, page: Page): Promise<void> {
   const connectionId = await page.evaluate(async () => {
@@ -91,21 +125,16 @@ async function signIn(page: Page, origin: string, username: string): Promise<voi
 
 it('asks to sign in again once the token has expired, without a fetch, and returns to the room', async () => {
   const at = cloud as LocalCloud;
-  const issuer = at.devIssuer as DevIssuer;
-  // A token of 3 s, in a tab whose clock runs a minute behind, so that it takes the token (it wants 30 s left); the
-  // authorizer accepts a token until 30 s past its exp (CLOCK_LEEWAY_SECONDS).
-  const ttlSeconds = 3;
-  const { idToken } = await issuer.mint('erin', { ttlSeconds });
-  const refusedFrom = Date.now() + (ttlSeconds + CLOCK_LEEWAY_SECONDS + 1) * 1000;
-  const page = await tabWithToken(at, idToken, Date.now() - 60_000);
+  // A token of TOKEN_TTL_SECONDS; the authorizer accepts it until 30 s past its exp (CLOCK_LEEWAY_SECONDS).
+  const idToken = await mintFor(at, 'erin', TOKEN_TTL_SECONDS);
+  const page = await tabWithToken(at, idToken, Date.now());
   await status(page, 'online').waitFor();
   await page.getByTestId('create-room-button').click();
   await page.locator('[data-testid="room-code"][data-room-id]:not([data-room-id="lobby"])').waitFor();
   const code = await shownRoom(page);
 
-  // The connection outlives the token (API Gateway checks it at $connect only); then it drops, the tab's clock right.
-  await page.waitForTimeout(Math.max(0, refusedFrom - Date.now()));
-  await page.clock.setSystemTime(Date.now());
+  // The connection outlives the token (API Gateway checks it at $connect only); then it drops.
+  await lapse(at, expOf(idToken), [page]);
   const fetched: string[] = [];
   page.on('request', (request) => {
     if (request.resourceType() === 'fetch') fetched.push(request.url());
@@ -125,20 +154,16 @@ it('asks to sign in again once the token has expired, without a fetch, and retur
 
 it('on a phone (390×844) as on a laptop (1280×800), "Sign in again" is whole in the window and signs in again', async () => {
   const at = cloud as LocalCloud;
-  const issuer = at.devIssuer as DevIssuer;
-  // As above: tokens of 3 s in tabs whose clocks run a minute behind, each tab in a room of its own.
-  const ttlSeconds = 3;
+  // As above, each tab in a room of its own.
   const windows = [
     { viewport: PHONE, username: 'gina' },
     { viewport: LAPTOP, username: 'hugo' },
   ];
-  const tokens = await Promise.all(windows.map(({ username }) => issuer.mint(username, { ttlSeconds })));
-  // Both refused from here (the later token's exp, past the leeway).
-  const refusedFrom = Date.now() + (ttlSeconds + CLOCK_LEEWAY_SECONDS + 1) * 1000;
+  const tokens: string[] = [];
+  for (const { username } of windows) tokens.push(await mintFor(at, username, TOKEN_TTL_SECONDS));
   const tabs: { page: Page; code: string; username: string; width: number }[] = [];
   for (const [i, { viewport, username }] of windows.entries()) {
-    const { idToken } = tokens[i] as { idToken: string };
-    const page = await tabWithToken(at, idToken, Date.now() - 60_000, viewport);
+    const page = await tabWithToken(at, tokens[i] as string, Date.now(), viewport);
     await status(page, 'online').waitFor();
     // A phone's room panel is a drawer, opened from the bar.
     if (viewport === PHONE) await page.getByTestId('sidebar-toggle').click();
@@ -149,12 +174,13 @@ it('on a phone (390×844) as on a laptop (1280×800), "Sign in again" is whole i
     tabs.push({ page, code: await shownRoom(page), username, width: viewport.width });
   }
 
-  // The tokens lapse; the connections drop (a phone put away), the tabs' clocks right.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, refusedFrom - Date.now())));
-  for (const { page } of tabs) {
-    await page.clock.setSystemTime(Date.now());
-    await drop(at, page);
-  }
+  // The tokens lapse (both refused past the later one's exp); the connections drop (a phone put away).
+  await lapse(
+    at,
+    Math.max(...tokens.map(expOf)),
+    tabs.map(({ page }) => page),
+  );
+  for (const { page } of tabs) await drop(at, page);
 
   for (const { page, code, username, width } of tabs) {
     const again = page.getByTestId('sign-in-again');

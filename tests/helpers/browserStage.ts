@@ -95,8 +95,12 @@ export async function signInByName(
 }
 
 /**
- * A page in a new profile signed in at the local cloud's development issuer (AuthMode=oidc) as `username`, back on
- * the chat and online.
+ * A page in a new profile signed in at the local cloud's development issuer (AuthMode=oidc) as `username`, on the
+ * chat and online. The page holds what a sign-in at the issuer leaves a tab: the issuer's ID token for the name (the
+ * one its token endpoint answers, `mint`) in sessionStorage, where web/signin.js keeps it; the walk through the
+ * issuer's page (signInAtIssuer) is a test of its own (tests/authorizer/signin.browser.test.ts, an invite opened
+ * signed out in tests/rooms/newcomer.browser.test.ts), and would cost every person of every test two more page
+ * loads and a code exchange.
  */
 export async function signedInAtIssuer(
   stage: BrowserStage,
@@ -105,7 +109,14 @@ export async function signedInAtIssuer(
 ): Promise<Page> {
   const page = await stage.newPage({ width: 1280, height: 800 });
   page.setDefaultTimeout(timeoutMs);
-  await signInAtIssuer(stage, page, username, stage.cloud.httpUrl);
+  const { idToken } = await (stage.cloud.devIssuer as DevIssuer).mint(username);
+  await page.goto(`${stage.cloud.httpUrl}/config.json`);
+  await page.evaluate((token) => {
+    const tab = globalThis as unknown as { sessionStorage: { setItem(key: string, value: string): void } };
+    tab.sessionStorage.setItem('roomcast.signin.token', token);
+  }, idToken);
+  await page.goto(stage.cloud.httpUrl);
+  await online(page);
   return page;
 }
 

@@ -14,9 +14,13 @@ const stage = browserStage();
 /** A read position reaches the page pushed; a page's own markread waits up to 5 s (client/members.ts). */
 const PUSHED_WITHIN_MS = 15_000;
 
-/** A person in the lobby; `sent` gets each frame the page sends, from its first. */
+/**
+ * A person in the lobby; `sent` gets each frame the page sends, from its first. The page's clock is Playwright's
+ * (running as the machine's until the test moves it on), so a wait of the page's own timers is a step of the test.
+ */
 async function person(username: string, sent: (frame: string) => void = () => {}): Promise<Page> {
   const page = await stage.newPage({ width: 1100, height: 760 });
+  await page.clock.install();
   page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => sent(String(payload))));
   await signInByName(page, stage.cloud.httpUrl, username, 'visible');
   return page;
@@ -63,7 +67,9 @@ it('alice sees who has read her latest message, kept current by pushed reads, as
   // Bob chatting on costs no asks from Alice's page.
   for (const text of ['sure', 'where?', 'the usual place']) await say(bob, text);
   await alice.locator('[data-testid="message"]').filter({ hasText: 'the usual place' }).waitFor();
-  await alice.waitForTimeout(7000);
+  // Past any timer the page set meanwhile (its markread's 5 s among them): one fired later would have asked by the
+  // next step's end, where the count is checked again.
+  await alice.clock.runFor(7000);
   expect(asks).toBe(1);
 
   // Her next message takes the line; Dave has not read that one.
