@@ -1,6 +1,7 @@
-import type { ChangeFrame, ChatMessage, MessageFrame, RoomEventFrame, ThreadSummary } from '#protocol';
+import type { ChangeFrame, ChatMessage, MessageFrame, RoomEventFrame } from '#protocol';
 import { CHANGE_KINDS, changeKinds, kindOfEvent } from './changeKinds';
 import type { StoredChange, StoredMessage, TargetUpdate } from './changeKinds/kind';
+import { messageParts } from './messageParts';
 
 export type { ReactionState, ReactionSummary, StoredChange, StoredMessage } from './changeKinds/kind';
 
@@ -20,13 +21,15 @@ export function isStoredChange(item: ChatMessage | StoredChange): item is Stored
  * A message's frame, with its state after any change, as each kind shows it (`editedAt`, the tombstone, its
  * reactions as read for one member: `reactionState`); `changeSeq` is its last change stored on it, or the latest
  * one a kind's state holds if later (the last reaction event its counts hold). A deleted message shows no text,
- * reply, mentions or attachments.
+ * reply, mentions or attachments; what features show on it from their own attributes is theirs
+ * (messageParts.ts).
  */
 export function messageFrameOf(message: StoredMessage): MessageFrame {
   const { roomId, seq, messageId, username, text, sentAt, deleted, replyTo, mentions } = message;
   const { attachments } = message;
-  const { authorKey, threadOf, alsoToRoom } = message;
-  const thread = summaryOf(message as ThreadItem);
+  const { authorKey } = message;
+  const parts: Partial<MessageFrame> = {};
+  for (const part of messageParts) Object.assign(parts, part(message));
   const state: Partial<MessageFrame> = {};
   let changeSeq = message.changeSeq;
   for (const kind of changeKinds()) {
@@ -47,30 +50,9 @@ export function messageFrameOf(message: StoredMessage): MessageFrame {
     ...(replyTo !== undefined && !deleted && { replyTo }),
     ...(mentions !== undefined && !deleted && { mentions }),
     ...(attachments !== undefined && !deleted && { attachments }),
-    ...(threadOf !== undefined && { threadOf }),
-    ...(threadOf !== undefined && alsoToRoom === true && { alsoToRoom }),
-    ...(thread && { thread }),
+    ...parts,
     ...state,
     ...(changeSeq !== undefined && { changeSeq }),
-  };
-}
-
-/** A thread root's attributes on its item (functions/threads/threads.ts), as the document client reads them. */
-interface ThreadItem {
-  replyCount?: number;
-  lastReplyAt?: string;
-  lastReplySeq?: number;
-  replyNames?: Iterable<string>;
-}
-
-/** The summary a root's item shows (its participants sorted by name), or undefined before its first reply. */
-function summaryOf(item: ThreadItem): ThreadSummary | undefined {
-  if (!item.replyCount) return undefined;
-  return {
-    replyCount: Number(item.replyCount),
-    lastReplyAt: String(item.lastReplyAt ?? ''),
-    lastReplySeq: Number(item.lastReplySeq ?? 0),
-    participants: [...(item.replyNames ?? [])].sort(),
   };
 }
 

@@ -1,5 +1,6 @@
 import { logger } from '#platform/powertools';
-import type { StoredMessage } from './changeFrames';
+import type { MessageFrame } from '#protocol';
+import type { StoredMessage } from './changeKinds/kind';
 
 /**
  * The change path's extension points. A feature that keeps something of its own in step with a message's changes
@@ -25,6 +26,13 @@ interface MessageChanged {
   /** When the message's own items expire (epoch seconds): its send time plus MessageRetentionDays. */
   expiresAt: number;
 }
+
+/**
+ * A feature's part in a message's frame (changeFrames.ts): the fields it shows from its own attributes on the
+ * message's item, listed before any change kind's state. messageParts.ts lists the parts; the frame names none. A
+ * pure function of the item, so every frame of the message (sent, changed, in history, caught up) shows the same.
+ */
+export type MessagePart = (message: StoredMessage) => Partial<MessageFrame>;
 
 /** `afterStore` over every hook, at once; each hook's failure logged, never thrown. */
 export async function afterChangeStored(
