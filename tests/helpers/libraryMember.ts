@@ -1,7 +1,7 @@
 import type { RoomcastClient, RoomcastClientOptions } from '@roomcast/client';
 import { createRoomcastClient } from '@roomcast/client';
 import WebSocket from 'ws';
-import type { LocalCloud } from '../../tools/local/cloud';
+import type { LocalCloud, LocalCloudOptions } from '../../tools/local/cloud';
 import { FRAME_TIMEOUT_MS } from './chatClient';
 import { startTestCloud, type TestCloud } from './localCloud';
 
@@ -41,9 +41,12 @@ export async function waitFor(condition: () => boolean, timeoutMs: number): Prom
 /**
  * A test file's local cloud for members using the client library, started before its tests with the per-connection
  * send and frame limits out of a burst's way (`settings` over those), and closed after them with the `clients` its
- * tests made. Called from the top of the file.
+ * tests made; `options` over startTestCloud's (a test clock). Called from the top of the file.
  */
-export function libraryCloud(settings: Record<string, string> = {}): {
+export function libraryCloud(
+  settings: Record<string, string> = {},
+  options: Partial<LocalCloudOptions> = {},
+): {
   readonly cloud: LocalCloud;
   readonly clients: RoomcastClient[];
 } {
@@ -51,6 +54,7 @@ export function libraryCloud(settings: Record<string, string> = {}): {
   const clients: RoomcastClient[] = [];
   beforeAll(async () => {
     test = await startTestCloud({
+      ...options,
       settings: { SendRateLimit: '1000', FrameRateLimit: '100000', ...settings },
     });
   });

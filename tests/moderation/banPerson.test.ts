@@ -6,16 +6,16 @@ import { signedInCloud } from '../helpers/signedIn';
  * one "robert" (another `preferred_username` of the same user), and the room index lags each write by GSI_LAG_MS
  * (`--gsi-lag-ms`), so "robert"'s join is not listed yet when Alice bans "bob". Both devices are moved out at once:
  * neither gets the new key, reads the room (history, search, who) or posts to it; his profile change and the
- * room's mentions and thread replies no longer reach anyone on his behalf or him.
+ * room's mentions and thread replies no longer reach anyone on his behalf or him. The lag is longer than the test:
+ * what it hides stays hidden however slow the machine, until the test ends it (flushDynamoIndexLag).
  */
 jest.setTimeout(240_000);
 
-const GSI_LAG_MS = 5_000;
-/** Long enough for every write before it to be in the indexes. */
-const INDEXED_MS = GSI_LAG_MS + 1_000;
+const GSI_LAG_MS = 600_000;
 
 const chat = signedInCloud({ JoinGuessLimit: '1000' }, { gsiLagMs: GSI_LAG_MS });
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Every write before it is in the indexes. */
+const indexed = () => chat.cloud.flushDynamoIndexLag();
 const codeOf = (reply: Frame) => (reply.type === 'error' ? reply.code : reply.type);
 const ofRoom = (roomId: string) => (f: Frame) =>
   f.roomId === roomId ||
@@ -34,7 +34,7 @@ it('moves out every device of the banned person, under any name, and the room st
   // A thread Bob replies in, so he follows it.
   const root = await chat.ask(carol, { action: 'sendmessage', roomId, message: 'a thread' });
   await chat.ask(bob, { action: 'sendmessage', roomId, message: 'my reply', threadOf: root.seq });
-  await pause(INDEXED_MS);
+  await indexed();
 
   // The second device follows the room just now: the room index does not list it yet.
   expect((await chat.ask(robert, { action: 'subscribe', rooms: [{ roomId, key }] })).type).toBe('subscribed');
@@ -63,7 +63,7 @@ it('moves out every device of the banned person, under any name, and the room st
   // The room goes on, within the index lag and after it: a mention of either name and a reply in his thread.
   await chat.ask(carol, { action: 'sendmessage', roomId, message: 'hi @robert and @bob' });
   await chat.ask(alice, { action: 'sendmessage', roomId, message: 'a second reply', threadOf: root.seq });
-  await pause(INDEXED_MS);
+  await indexed();
   await chat.ask(alice, { action: 'sendmessage', roomId, message: 'after the lag @robert' });
   await carol.next(isMessage(roomId, 'after the lag @robert'));
   await chat.settle();

@@ -132,9 +132,13 @@ function world(entryClient: DynamoDBDocumentClient = tables.db) {
     limits: {},
     now: () => new Date(),
   };
-  const member = async (name: string, user: string): Promise<Connection> => {
+  const member = async (
+    name: string,
+    user: string,
+    connectionId = `r${++n}-${name}`,
+  ): Promise<Connection> => {
     const connection: Connection = {
-      connectionId: `r${++n}-${name}`,
+      connectionId,
       roomId: 'lobby',
       username: name,
       chosenName: name,
@@ -287,13 +291,19 @@ describe('a join admitted with the old key while the owner rotates the key', () 
     const w = world();
     const owner = await w.member('olive', 'user:olive');
     const roomId = await w.keyedRoom(owner);
-    // One member per gate: joins check the gate their connection's id hashes to (core/aws/rooms.ts roomGateOf).
-    const byGate = new Map<string, Connection>();
-    for (let i = 0; byGate.size < ROOM_GATES; i++) {
-      const member = await w.member(`m${i}`, `user:m${i}`);
-      const gate = roomGateOf(roomId, member.connectionId);
-      if (!byGate.has(gate)) byGate.set(gate, member);
+    // One member per gate: joins check the gate their connection's id hashes to (core/aws/rooms.ts roomGateOf), so
+    // each member's id is one found to hash to a gate no other member's does.
+    const ids = new Map<string, string>();
+    for (let i = 0; ids.size < ROOM_GATES; i++) {
+      const id = `r-${roomId}-${i}`;
+      const gate = roomGateOf(roomId, id);
+      if (!ids.has(gate)) ids.set(gate, id);
     }
+    const byGate = new Map(
+      await Promise.all(
+        [...ids].map(async ([gate, id], i) => [gate, await w.member(`m${i}`, `user:m${i}`, id)] as const),
+      ),
+    );
     const held = await Promise.all([...byGate.values()].map((m) => w.heldJoin(m, roomId, OLD_KEY)));
     await rotateKey(w.ownerPorts, owner.connectionId);
     expect(await Promise.all(held.map((h) => h.release()))).toEqual(Array(ROOM_GATES).fill('ROOM_NOT_FOUND'));

@@ -47,6 +47,12 @@ async function main(): Promise<void> {
       void dynamo.resetKeyStats().then(() => send({ kind: 'resetKeyStats', id: message.id }));
       return;
     }
+    if (message.kind === 'flushIndexLag') {
+      void (dynamo.flushIndexLag?.() ?? Promise.resolve()).then(() =>
+        send({ kind: 'flushIndexLag', id: message.id }),
+      );
+      return;
+    }
     if (message.kind !== 'close') return;
     dynamo.close().then(
       () => send({ kind: 'closed' }),

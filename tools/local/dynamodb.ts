@@ -859,12 +859,14 @@ export interface DynamoThreadInit {
 export type DynamoThreadRequest =
   | { kind: 'close' }
   | { kind: 'keyStats'; id: number; options?: { top?: number; table?: string } }
-  | { kind: 'resetKeyStats'; id: number };
+  | { kind: 'resetKeyStats'; id: number }
+  | { kind: 'flushIndexLag'; id: number };
 
 export type DynamoThreadMessage =
   | { kind: 'ready'; endpoint: string }
   | { kind: 'keyStats'; id: number; stats: KeyStat[] }
   | { kind: 'resetKeyStats'; id: number }
+  | { kind: 'flushIndexLag'; id: number }
   | { kind: 'log'; line: string }
   | { kind: 'closed' }
   | { kind: 'error'; message: string };
@@ -894,7 +896,11 @@ export function startDynamoThread(
         worker.postMessage(request);
       });
     worker.on('message', (message: DynamoThreadMessage) => {
-      if (message.kind === 'keyStats' || message.kind === 'resetKeyStats') {
+      if (
+        message.kind === 'keyStats' ||
+        message.kind === 'resetKeyStats' ||
+        message.kind === 'flushIndexLag'
+      ) {
         answers.get(message.id)?.(message);
         answers.delete(message.id);
       } else if (message.kind === 'log') log(message.line);
@@ -911,6 +917,9 @@ export function startDynamoThread(
           },
           resetKeyStats: async () => {
             await ask({ kind: 'resetKeyStats', id: ++asked });
+          },
+          flushIndexLag: async () => {
+            await ask({ kind: 'flushIndexLag', id: ++asked });
           },
           close: async () => {
             await new Promise<void>((done) => {
