@@ -23,8 +23,9 @@ import {
 
 /**
  * What a member notices when AWS misbehaves: sockets that vanish without $disconnect, a throttled management API,
- * failing PutEvents, throttled DynamoDB, and members joining while messages fly. One local cloud for the file;
- * every test uses its own room and resets the faults it set.
+ * failing PutEvents, and members joining while messages fly (DynamoDB's faults: dynamoFaults.faults.ts, a file of
+ * its own so the two run at once). One local cloud for the file; every test uses its own room and resets the faults
+ * it set.
  */
 // Generous: a send under a fault may wait out the gateway's 29 s integration timeout more than once on a loaded
 // machine; the timeout only ends a test that is stuck.
@@ -36,8 +37,7 @@ let tables: CloudTables;
 const open: ChatClient[] = [];
 
 beforeAll(async () => {
-  // faultDynamoThrottle: 0 puts the throttling proxy in front of dynalite, switched on by one test only.
-  testCloud = await startTestCloud({ faultDynamoThrottle: 0 });
+  testCloud = await startTestCloud();
   cloud = testCloud.cloud;
   tables = cloudTables(cloud);
 });
@@ -58,7 +58,6 @@ afterAll(async () => {
 afterEach(async () => {
   cloud.gateway.setFaults({ faultSkipDisconnect: 0, faultThrottle: 0 });
   cloud.eventBridge.setFaultPutEvents(0);
-  cloud.setFaultDynamoThrottle(0);
   await closeAll(open.splice(0));
 });
 
@@ -228,100 +227,6 @@ test('when PutEvents fails the sender gets an error frame, and a retry with the 
   expect(report.deliveries).toBe(6 * 10);
   expect((await auditRoom(tables, roomId)).missing).toEqual([]);
 });
-
-/**
- * Thirty sends with retries from six members of one room while DynamoDB answers a share of requests with a fault
- * (`inject` sets the share, 0 turns it off); then the room's deliveries are checked and its seqs audited.
- */
-async function sendsUnderDynamoFault(name: string, inject: (share: number) => void, share: number) {
-  const checker = new DeliveryChecker();
-  const members = await crowd(name, 6);
-  const roomId = await roomWith(members, checker);
-  const before = cloud.dynamoFaultStats();
-  inject(share);
-  // Every write of an attempt (the frame count, the send token, the transaction) meets the fault, so an attempt
-  // succeeds with (1 - share)^3 or so: 40 attempts keep a send from running out of them by chance. The fault is
-  // turned off whatever happens, so the tests after this one run without it.
-  const outcomes = await Promise.all(
-    Array.from({ length: 30 }, (_, i) =>
-      sendWithRetry(members[i % members.length] as ChatClient, `${name} ${i}`, `${name}-${i}`, {
-        maxAttempts: 40,
-      }),
-    ),
-  ).finally(() => inject(0));
-  const after = cloud.dynamoFaultStats();
-  for (const o of outcomes) checker.sent(o.ack);
-  await testCloud.settle();
-  await checker.fillGaps();
-  return {
-    members,
-    outcomes,
-    requests: after.requests - before.requests,
-    throttled: after.throttled - before.throttled,
-    conflicts: after.conflicts - before.conflicts,
-    errorFrames: outcomes.reduce((n, o) => n + o.errors.length, 0),
-    report: checker.report(),
-    audit: await auditRoom(tables, roomId),
-  };
-}
-
-test('with DynamoDB throttling a share of calls, no message is half-written and nothing is lost', async () => {
-  const run = await sendsUnderDynamoFault('dyn', (share) => cloud.setFaultDynamoThrottle(share), 0.3);
-  const { outcomes, report, audit } = run;
-  recordFigures('DynamoDB throttling (30% of requests)', {
-    members: run.members.length,
-    sends: outcomes.length,
-    dynamoRequests: run.requests,
-    throttled: run.throttled,
-    errorFrames: run.errorFrames,
-    messages: report.messages,
-    deliveries: report.deliveries,
-    lost: report.lost,
-    duplicated: report.duplicated,
-    filledByHistory: report.filledByHistory,
-    failedExecutions: cloud.executions().failed,
-    seqsConsumed: audit.seq,
-    seqsWithoutMessage: audit.missing.length + audit.gaps.length,
-  });
-  expect(run.throttled).toBeGreaterThan(0);
-  // Every acked message is stored once. A seq taken by an attempt that was throttled before its put stays a gap
-  // (history and clients skip it), never a seq anyone was acked.
-  const acked = new Set(outcomes.map((o) => o.ack.seq));
-  expect(acked.size).toBe(30);
-  expect([...audit.missing, ...audit.gaps].filter((seq) => acked.has(seq))).toEqual([]);
-  expect(audit.stored).toBe(30);
-  expect(report.ackedButNotStored).toBe(0);
-  expect(report.problems).toEqual([]);
-}, 240_000);
-
-test('with a share of writes meeting another transaction (TransactionConflict), every send is stored once and delivered once', async () => {
-  const run = await sendsUnderDynamoFault('conflict', (share) => cloud.setFaultDynamoConflict(share), 0.4);
-  const { outcomes, report, audit } = run;
-  recordFigures('DynamoDB transaction conflicts (40% of writes)', {
-    members: run.members.length,
-    sends: outcomes.length,
-    dynamoRequests: run.requests,
-    conflicts: run.conflicts,
-    errorFrames: run.errorFrames,
-    messages: report.messages,
-    deliveries: report.deliveries,
-    lost: report.lost,
-    duplicated: report.duplicated,
-    filledByHistory: report.filledByHistory,
-    failedExecutions: cloud.executions().failed,
-    seqsConsumed: audit.seq,
-    seqsWithoutMessage: audit.missing.length + audit.gaps.length,
-  });
-  expect(run.conflicts).toBeGreaterThan(0);
-  // Whatever was refused and retried: thirty messages under thirty seqs, each delivered once; the seqs attempts took
-  // and could not store are gaps, none of them acked.
-  const acked = new Set(outcomes.map((o) => o.ack.seq));
-  expect(acked.size).toBe(30);
-  expect([...audit.missing, ...audit.gaps].filter((seq) => acked.has(seq))).toEqual([]);
-  expect(audit.stored).toBe(30);
-  expect(report.problems).toEqual([]);
-  expect(report.deliveries).toBe(6 * 30);
-}, 240_000);
 
 test('a member joining while messages are sent gets each later message live or by history, never a silent gap', async () => {
   const checker = new DeliveryChecker();
