@@ -19,15 +19,8 @@ const now = () => Math.floor(Date.now() / 1000);
 // biome-ignore lint/suspicious/noExplicitAny: JSON documents of the issuer, checked by the assertions themselves
 const json = async (response: Response | Promise<Response>): Promise<any> => (await response).json();
 
-// The departure's pause (LEAVE_GRACE_SECONDS, a Wait) lasts 20 ms a second: no test here comes back within it, and a
-// settle() after clients close waits for their departures.
-const DEPARTURE_CLOCK = { msPerSecond: 20, states: ['WaitForReturn'] };
-
 describe('AuthMode=oidc', () => {
-  const world = roomCloud(
-    { parameters: { AuthMode: 'oidc' }, stepFunctionsTestClock: DEPARTURE_CLOCK },
-    { drain: true },
-  );
+  const world = roomCloud({ parameters: { AuthMode: 'oidc' } }, { drain: true });
   let issuer: DevIssuer;
 
   beforeAll(() => {

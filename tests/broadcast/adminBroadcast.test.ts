@@ -17,10 +17,6 @@ const isBroadcast =
   (f) =>
     f.type === 'broadcast' && f.messageId === messageId;
 
-// The departure's pause (LEAVE_GRACE_SECONDS, a Wait) lasts 20 ms a second: no test here comes back within it, and a
-// settle() after clients close waits for their departures.
-const DEPARTURE_CLOCK = { msPerSecond: 20, states: ['WaitForReturn'] };
-
 const EXPLICIT_DENY = {
   Message: 'User is not authorized to access this resource with an explicit deny in an identity-based policy',
 };
@@ -36,7 +32,7 @@ describe.each([
   const adminGroup = () => cloud.template.parameter('AdminGroupName') as string;
 
   beforeAll(async () => {
-    testCloud = await startTestCloud({ parameters, stepFunctionsTestClock: DEPARTURE_CLOCK });
+    testCloud = await startTestCloud({ parameters });
     cloud = testCloud.cloud;
     issuer = cloud.devIssuer as DevIssuer;
   });

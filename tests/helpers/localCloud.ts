@@ -14,6 +14,7 @@ import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../
 import { type LocalDynamo, startDynamo } from '../../tools/local/dynamodb';
 import type { LambdaTestClock } from '../../tools/local/lambda/clock';
 import type { InvocationKind } from '../../tools/local/lambda/service';
+import type { StepFunctionsTestClock } from '../../tools/local/testClock';
 
 export const templatePath = join(__dirname, '..', '..', 'template.yaml');
 
@@ -74,6 +75,16 @@ export interface TestCloud {
 }
 
 /**
+ * A closed client's departure waits LEAVE_GRACE_SECONDS (5 s, the departure machine's `WaitForReturn`) for a return
+ * before its rooms are told, and settle() waits for every running execution, so each settle after a client closed
+ * would sit out the whole pause. A test cloud runs that pause at 10 ms a second unless its options name a
+ * `stepFunctionsTestClock` of their own; a file in which someone returns within the grace passes
+ * `stepFunctionsTestClock: undefined` (the pause at AWS's pace) or a clock of its choosing
+ * (tests/core/departure.e2e.test.ts, the grace's own rule).
+ */
+export const SHORT_DEPARTURE_PAUSE: StepFunctionsTestClock = { msPerSecond: 10, states: ['WaitForReturn'] };
+
+/**
  * Starts the local cloud from template.yaml on free ports, capturing its log lines and recording each function
  * invocation (the local Lambda service is the one object every route, rule and state machine goes through).
  */
@@ -87,6 +98,7 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     httpPort: 0,
     wsPort: 0,
     log: (line) => logs.push(line),
+    ...('stepFunctionsTestClock' in options ? {} : { stepFunctionsTestClock: SHORT_DEPARTURE_PAUSE }),
     ...options,
   });
   const invocations: Invocation[] = [];

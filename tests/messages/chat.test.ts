@@ -21,10 +21,7 @@ import {
  */
 jest.setTimeout(240_000);
 
-// A closed client's departure waits LEAVE_GRACE_SECONDS (5 s) for a return before the room is told, and settle()
-// waits for it: the grace lasts 10 ms per second here, as no test returns within it (a return inside the grace is
-// tests/core/departure.e2e.test.ts's rule).
-const world = useChatCloud({ stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitForReturn'] } });
+const world = useChatCloud();
 
 describe('lobby chat, as in the AWS tutorial', () => {
   it('a plain sendmessage reaches both lobby clients and the sender gets an ack with its seq', async () => {

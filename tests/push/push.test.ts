@@ -13,12 +13,7 @@ import { localDocumentClient } from '../helpers/templateTables';
  */
 jest.setTimeout(240_000);
 
-// A closed tab's departure waits LEAVE_GRACE_SECONDS (5 s) for a return before it settles, and settle() waits for
-// it: the grace lasts 10 ms per second here, as no test returns within it (a return inside it is not a push's rule).
-const chat = signedInCloud(
-  { FrameRateLimit: '100000', StrikeLimit: '100000' },
-  { stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitForReturn'] } },
-);
+const chat = signedInCloud({ FrameRateLimit: '100000', StrikeLimit: '100000' });
 const { device, ask } = chat;
 
 /** The stand-in's pushes to `endpoint`, as its browser would hand them to the service worker. */

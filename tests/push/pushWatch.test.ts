@@ -14,9 +14,6 @@ const chat = signedInCloud(
   { FrameRateLimit: '100000', StrikeLimit: '100000' },
   {
     log: (line) => lines.push(line),
-    // The departure's pause (LEAVE_GRACE_SECONDS, a Wait) lasts 20 ms a second: no test here comes back within
-    // it, and a settle() after a tab closes waits for its departure.
-    stepFunctionsTestClock: { msPerSecond: 20, states: ['WaitForReturn'] },
   },
 );
 const { device, ask } = chat;

@@ -69,10 +69,6 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 60_000): Pr
   }
 }
 
-// The departure's pause (LEAVE_GRACE_SECONDS, a Wait) lasts 20 ms a second: no test here comes back within it, and a
-// settle() after clients close waits for their departures.
-const DEPARTURE_CLOCK = { msPerSecond: 20, states: ['WaitForReturn'] };
-
 describe('connections per source address (ConnectionsPerSource=3)', () => {
   let testCloud: TestCloud;
   let cloud: LocalCloud;
@@ -81,7 +77,6 @@ describe('connections per source address (ConnectionsPerSource=3)', () => {
   beforeAll(async () => {
     testCloud = await startTestCloud({
       settings: { ConnectionsPerSource: 3 },
-      stepFunctionsTestClock: DEPARTURE_CLOCK,
     });
     cloud = testCloud.cloud;
   });
@@ -171,7 +166,6 @@ describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes th
         StrikeWindowSeconds: STRIKE_WINDOW_MS / 1000,
       },
       lambdaTestClock: true,
-      stepFunctionsTestClock: DEPARTURE_CLOCK,
     },
     { closeClients: 'file', settle: true },
   );
@@ -240,7 +234,7 @@ describe('an open lobby, with posts per source (LobbyPostLimit=3) and strikes th
 
 describe('a lobby for announcements only (LobbyPolicy=broadcasts)', () => {
   const world = roomCloud(
-    { settings: { LobbyPolicy: 'broadcasts' }, stepFunctionsTestClock: DEPARTURE_CLOCK },
+    { settings: { LobbyPolicy: 'broadcasts' } },
     { closeClients: 'file', settle: true },
   );
 
@@ -268,10 +262,7 @@ describe('a lobby for announcements only (LobbyPolicy=broadcasts)', () => {
 });
 
 describe('no lobby (LobbyPolicy=off)', () => {
-  const world = roomCloud(
-    { settings: { LobbyPolicy: 'off' }, stepFunctionsTestClock: DEPARTURE_CLOCK },
-    { closeClients: 'file', settle: true },
-  );
+  const world = roomCloud({ settings: { LobbyPolicy: 'off' } }, { closeClients: 'file', settle: true });
 
   it('puts a new connection in no room: every route answers it clearly until it joins one', async () => {
     const [alice, bob] = await Promise.all([world.connect('alice'), world.connect('bob')]);

@@ -31,11 +31,7 @@ let testCloud: TestCloud;
 const open: ChatClient[] = [];
 
 beforeAll(async () => {
-  testCloud = await startTestCloud({
-    // The departure's pause (LEAVE_GRACE_SECONDS, a Wait) lasts 20 ms a second: no test here comes back within
-    // it, and a settle() after clients close waits for their departures.
-    stepFunctionsTestClock: { msPerSecond: 20, states: ['WaitForReturn'] },
-  });
+  testCloud = await startTestCloud();
 });
 
 afterAll(async () => {

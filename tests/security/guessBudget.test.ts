@@ -34,9 +34,6 @@ beforeAll(async () => {
   testCloud = await startTestCloud({
     // A DynamoDB proxy that throttles nothing but counts every request the functions make.
     faultDynamoThrottle: 0,
-    // The departure's pause (LEAVE_GRACE_SECONDS, a Wait) lasts 20 ms a second: no test here comes back within
-    // it, and a settle() after clients close waits for their departures.
-    stepFunctionsTestClock: { msPerSecond: 20, states: ['WaitForReturn'] },
     settings: {
       JoinGuessLimit: GUESSES,
       JoinGuessRefillHours: 8760,

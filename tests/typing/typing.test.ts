@@ -19,9 +19,6 @@ const stage = roomCloud({
     FrameRateLimit: '100000',
     StrikeLimit: '100000',
   },
-  // A closed client's departure waits LEAVE_GRACE_SECONDS (5 s) for a return before the room is told, and settle()
-  // waits for it: the grace lasts 10 ms per second here, as no test returns within it.
-  stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitForReturn'] },
 });
 const { connect } = stage;
 
