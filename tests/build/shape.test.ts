@@ -10,8 +10,8 @@ import { cyclesOf } from '../helpers/importGraph';
  * can hold (below). client/ also keeps its bundle-size limit (tests/client/bundle.test.ts), which users feel.
  */
 const root = join(__dirname, '..', '..');
-const SOURCE = /\.(ts|mjs|cjs|js|css|html)$/;
-const FOLDERS = ['client', 'functions', 'protocol', 'scripts', 'tests', 'tools', 'web'];
+const SOURCE = /\.(ts|mjs|cjs|js|css|html)$|\.asl\.json$/;
+const FOLDERS = ['client', 'functions', 'protocol', 'scripts', 'statemachines', 'tests', 'tools', 'web'];
 
 /** The repository's own files in those folders, as git knows them (nothing generated, nothing ignored). */
 function sourceFiles(): string[] {
@@ -220,8 +220,8 @@ it('finds a cycle between two feature folders through any of their modules', () 
 
 /**
  * The house's size: no source file of the product (functions/, protocol/, client/'s sources, not dist/, web/'s
- * modules) over PRODUCT_FILE_LINES lines, none of the workshops (tools/, scripts/) or of web/'s style sheets over
- * FILE_LINES, and no function anywhere of them over FUNCTION_LINES. Past that a reader cannot hold a file or a function
+ * modules, the state machines' definitions) over PRODUCT_FILE_LINES lines, none of the workshops (tools/, scripts/)
+ * or of web/'s style sheets and pages over FILE_LINES, and no function anywhere of them over FUNCTION_LINES. Past that a reader cannot hold a file or a function
  * in view, and one that long mixes several rules: it is cut where its meaning divides, the caps say when to look for
  * the cut. The product keeps headroom below the workshops' cap, so a feature's next change does not cut a file where
  * the limit falls. A function's length is its lines from first to last, functions nested in it counted in it as they
@@ -231,8 +231,11 @@ const PRODUCT_FILE_LINES = 450;
 const FILE_LINES = 500;
 const FUNCTION_LINES = 80;
 
-/** Which cap a file is held to: the product's, the workshops' (code), or a style sheet's (lines only); else none. */
-function sizeRuleOf(file: string): 'product' | 'workshop' | 'stylesheet' | undefined {
+/**
+ * Which cap a file is held to: the product's, the workshops' (code), a style sheet's or a page's (lines only, the
+ * workshops' cap), a state machine's definition (lines only, the product's cap); else none.
+ */
+function sizeRuleOf(file: string): 'product' | 'workshop' | 'stylesheet' | 'definition' | undefined {
   if (
     /^(functions|protocol)\/.+\.ts$/.test(file) ||
     /^client\/[^/]+\.ts$/.test(file) ||
@@ -240,7 +243,8 @@ function sizeRuleOf(file: string): 'product' | 'workshop' | 'stylesheet' | undef
   )
     return 'product';
   if (/^(tools|scripts)\/.+\.(ts|mjs|cjs|js)$/.test(file)) return 'workshop';
-  if (/^web\/.+\.css$/.test(file)) return 'stylesheet';
+  if (/^web\/.+\.(css|html)$/.test(file)) return 'stylesheet';
+  if (/^statemachines\/[^/]+\.asl\.json$/.test(file)) return 'definition';
   return undefined;
 }
 
@@ -250,6 +254,10 @@ function sizeRuleOf(file: string): 'product' | 'workshop' | 'stylesheet' | undef
  * taken out, so the list only shrinks.
  */
 const SIZE_EXCEPTIONS: Record<string, string> = {
+  'statemachines/fanout.asl.json':
+    "one machine's one JSON document (SAM's DefinitionUri reads one file): its Map's item processor is inside it",
+  'statemachines/broadcast.asl.json':
+    "one machine's one JSON document (SAM's DefinitionUri reads one file): its Map's item processor is inside it",
   'scripts/check-stack.mjs main':
     'the deployed-stack check as one script run, its steps in order; split with its next check',
   'tools/bench/fanout.ts':
@@ -335,9 +343,9 @@ function oversized(file: string, text: string): Oversize[] {
   const lineOf = (position: number) => source.getLineAndCharacterOfPosition(position).line + 1;
   const found: Oversize[] = [];
   const lines = lineOf(source.getEnd() - (text.endsWith('\n') ? 1 : 0));
-  const cap = rule === 'product' ? PRODUCT_FILE_LINES : FILE_LINES;
+  const cap = rule === 'product' || rule === 'definition' ? PRODUCT_FILE_LINES : FILE_LINES;
   if (lines > cap) found.push({ key: file, where: `${file}: file (${lines} lines)` });
-  if (rule === 'stylesheet') return found;
+  if (rule === 'stylesheet' || rule === 'definition') return found;
   const visit = (node: ts.Node) => {
     if (
       ts.isFunctionDeclaration(node) ||
@@ -361,7 +369,7 @@ function oversized(file: string, text: string): Oversize[] {
 
 const where = (found: Oversize[]) => found.map((o) => o.where);
 
-describe(`files within ${PRODUCT_FILE_LINES} lines (product) or ${FILE_LINES} (tools, scripts, CSS), functions within ${FUNCTION_LINES}`, () => {
+describe(`files within ${PRODUCT_FILE_LINES} lines (product, state machines) or ${FILE_LINES} (tools, scripts, CSS, HTML), functions within ${FUNCTION_LINES}`, () => {
   const files = sizedSources();
   const found = files.flatMap((file) => oversized(file, readFileSync(join(root, file), 'utf8')));
 
@@ -372,6 +380,8 @@ describe(`files within ${PRODUCT_FILE_LINES} lines (product) or ${FILE_LINES} (t
     expect(files).toContain('tools/local/s3.ts');
     expect(files).toContain('scripts/build.mjs');
     expect(files).toContain('web/chat.css');
+    expect(files).toContain('web/index.html');
+    expect(files).toContain('statemachines/departure.asl.json');
     expect(files).not.toContainEqual(expect.stringMatching(/^client\/dist\/|\.d\.ts$/));
   });
 
@@ -412,5 +422,13 @@ it('names an oversized function and file by file:line, at the cap of its kind', 
   expect(where(oversized('web/e.css', `a {\n${body}\n}\n`))).toEqual([]);
   expect(where(oversized('web/e.css', lines(FILE_LINES + 1)))).toEqual([
     `web/e.css: file (${FILE_LINES + 1} lines)`,
+  ]);
+  // A page: as a style sheet. A state machine's definition: its lines only, held to the product's cap.
+  expect(where(oversized('web/f.html', lines(FILE_LINES + 1)))).toEqual([
+    `web/f.html: file (${FILE_LINES + 1} lines)`,
+  ]);
+  expect(where(oversized('statemachines/g.asl.json', lines(PRODUCT_FILE_LINES)))).toEqual([]);
+  expect(where(oversized('statemachines/g.asl.json', lines(PRODUCT_FILE_LINES + 1)))).toEqual([
+    `statemachines/g.asl.json: file (${PRODUCT_FILE_LINES + 1} lines)`,
   ]);
 });
