@@ -214,7 +214,8 @@ export function presenceScaleLines(
     departures,
     text:
       `${messages.map(messageLine).join('\n')}\n${departures.map(departureLine).join('\n')}\n` +
-      `(messages through the posting budget's ${budget} posts/s with the burst's presence frames; FanoutQueue ` +
+      `(messages through the posting budget's ${budget} posts/s, each member a frame a cycle for its messages and ` +
+      `one an execution for the board; FanoutQueue ` +
       `visibility ${redrive.visibilitySeconds} s × ${redrive.maxReceiveCount} receives; departures against ` +
       `${startsPerSecond.toLocaleString('en-US')} Express starts/s, LeaveRooms retrying ` +
       `${limits.retries.departure.attempts} times within ${limits.retries.departure.maxAgeMs / 1000} s)`,
