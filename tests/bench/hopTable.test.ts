@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ModelResult, runModel } from '../../tools/bench/awsModel';
 import { SCENARIOS } from '../../tools/bench/modelRuns';
+import { joinBurst } from '../../tools/bench/presence';
+import { fanoutQueueRedrive, messagesBesideLoad, stormDepartures } from '../../tools/bench/presenceScale';
 import { stackLimits } from '../../tools/bench/stackLimits';
 import { AWS } from '../../tools/local/awsProfile';
 
@@ -29,6 +31,31 @@ const HOPS: Record<string, (r: ModelResult, seconds: number) => number> = {
   'WordsTable WCU': (r) => r.rates.tableWriteUnits.WordsTable ?? 0,
   'account requests': (r) => r.rates.accountRequests,
 };
+
+/**
+ * The presence loads (`--model presence`, tools/bench/presenceScale.ts): the join burst beside 10 msg/s over its 60 s,
+ * and a storm's departures in their first second. Each hop's rate a second, by the table's `load` and `hop` columns.
+ */
+const PRESENCE: Record<string, Record<string, () => number>> = (() => {
+  const shipped = stackLimits().settings;
+  const burst = () =>
+    messagesBesideLoad(joinBurst(), 10, AWS, {
+      postsPerSecond: shipped.postsPerSecond as number,
+      redrive: fanoutQueueRedrive(),
+    });
+  const storm = () =>
+    stormDepartures(20_000, {
+      startsPerSecond: AWS.quotas.stepFunctionsExpressStartsPerSecond.value,
+      retries: shipped.ruleRetries as NonNullable<typeof shipped.ruleRetries>,
+    });
+  return {
+    '5,000 joins in 60 s at 10': {
+      'sendmessage route': () => burst().messages / 60,
+      'fan-out posts': () => burst().posts / 60,
+    },
+    'reconnect storm of 20,000': { 'departure starts': () => 20_000 - storm().throttled },
+  };
+})();
 
 /** The table's rows: load, hop and the `/s` column. */
 function tableRows(): { load: string; hop: string; perSecond: number }[] {
@@ -72,13 +99,21 @@ describe("the hop-by-hop table and the model's figures", () => {
       expect(rows.filter((row) => row.load === load).map((row) => row.hop)).toEqual(Object.keys(HOPS));
   });
 
+  it("lists the presence loads' hops, and only the loads it knows", () => {
+    const rows = tableRows();
+    for (const [load, hops] of Object.entries(PRESENCE))
+      expect(rows.filter((row) => row.load === load).map((row) => row.hop)).toEqual(Object.keys(hops));
+    const known = [...Object.keys(LOADS), ...Object.keys(PRESENCE)];
+    expect(rows.filter((row) => !known.includes(row.load))).toEqual([]);
+  });
+
   it.each(tableRows().map((row) => [row.load, row.hop, row.perSecond] as const))(
     '%s, %s: the model within 1.5× of the table',
     (load, hop, perSecond) => {
-      const model = (HOPS[hop] as (r: ModelResult, s: number) => number)(
-        runs.get(load) as ModelResult,
-        seconds,
-      );
+      const presence = PRESENCE[load]?.[hop];
+      const model = presence
+        ? presence()
+        : (HOPS[hop] as (r: ModelResult, s: number) => number)(runs.get(load) as ModelResult, seconds);
       expect(perSecond).toBeGreaterThan(0);
       expect(model / perSecond).toBeGreaterThanOrEqual(1 / 1.5);
       expect(model / perSecond).toBeLessThanOrEqual(1.5);

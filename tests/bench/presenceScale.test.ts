@@ -1,10 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_SETTINGS } from '../../tools/bench/modelSettings';
 import { joinBurst, presenceTable } from '../../tools/bench/presence';
 import {
   fanoutQueueRedrive,
+  messageFramesOf,
   messagesBesideLoad,
+  type PresenceLoad,
   type QueueRedrive,
   stormDepartures,
 } from '../../tools/bench/presenceScale';
@@ -49,11 +52,52 @@ it('a message alone in an empty room reaches it after the way to its group, one 
   expect(m.deadLettered).toBe(0);
 });
 
-it('an execution posts every member one frame per message it reads and one for the board that changed', () => {
+it('an execution posts every member one frame for the messages it reads and one for the board that changed', () => {
   // A join and a message written at 0 in a room of 100: one execution takes both, 101 members × 2 frames.
   const load = { name: 'one join', members: 100, changes: [{ at: 0, event: 'join' as const }] };
   const m = messagesBesideLoad(load, 1, AWS, { postsPerSecond: budget, redrive, span: 1 });
   expect([m.messages, m.posts]).toEqual([1, 202]);
+});
+
+describe('a cycle posts each member one frame per FRAME_LIMIT_BYTES of its messages, not one per message', () => {
+  const room = (members: number, changes: PresenceLoad['changes'] = []) => ({
+    name: 'room',
+    members,
+    changes,
+  });
+  // Every message is written within 0.1 s, before its wake reaches the group: the first cycle finds them all.
+  const burstOf = (count: number, load = room(1_000)) =>
+    messagesBesideLoad(load, count * 10, AWS, { postsPerSecond: budget, redrive, span: 0.1 });
+  const perFrame = Math.floor(DEFAULT_SETTINGS.frameBytes / DEFAULT_SETTINGS.messageBytes);
+
+  it("100 messages read at once reach a room of 1,000 in 1,000 posts, each member's one frame", () => {
+    expect(perFrame).toBeGreaterThanOrEqual(100);
+    const m = burstOf(100);
+    expect([m.messages, m.posts]).toEqual([100, 1_000]);
+    expect(messageFramesOf(100, { ...DEFAULT_SETTINGS })).toBe(1);
+  });
+
+  it('300 messages take two cycles of at most CYCLE_EVENTS, each cut into frames of FRAME_LIMIT_BYTES', () => {
+    expect(DEFAULT_SETTINGS.cycleItems).toBe(200);
+    const m = burstOf(300);
+    const frames = Math.ceil(200 / perFrame) + Math.ceil(100 / perFrame);
+    expect([m.messages, m.posts]).toEqual([300, 1_000 * frames]);
+  });
+
+  it("the board is taken once an execution: a turn's second cycle posts no presence frame", () => {
+    const m = burstOf(300, room(100, [{ at: 0, event: 'join' }]));
+    const frames = Math.ceil(200 / perFrame) + Math.ceil(100 / perFrame);
+    expect(m.posts).toBe(101 * (frames + 1));
+  });
+});
+
+it('the join burst beside 10 msg/s: message p99 within 2 s, nothing dead-lettered, posts far below members × messages', () => {
+  const m = messagesBesideLoad(joinBurst(), 10, AWS, { postsPerSecond: budget, redrive });
+  expect(m.messages).toBe(600);
+  expect(m.p99Ms).toBeLessThanOrEqual(2_000);
+  expect(m.deadLettered).toBe(0);
+  // Posts follow members × turns: under the posting budget over the burst's 60 s.
+  expect(m.posts / 60).toBeLessThan(budget);
 });
 
 it("a join burst's presence frames make the room's messages later than the same stream in a full, quiet room", () => {
