@@ -3,7 +3,7 @@ import { LAMBDA_LIMITS_WITH_LATENCIES } from '../../tools/local/lambda/service';
 import type { ChatClient } from '../helpers/chatClient';
 import { auditRoom, type CloudTables, cloudTables, DeliveryChecker } from '../helpers/deliveryChecker';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
-import { closeAll, connectMany, recordFigures, roomWith, sendWithRetry } from './world';
+import { closeAll, closeFaultCloud, connectMany, recordFigures, roomWith, sendWithRetry } from './world';
 
 /**
  * What a member notices when DynamoDB misbehaves: a share of calls throttled, a share of writes meeting another
@@ -33,18 +33,7 @@ beforeAll(async () => {
   tables = cloudTables(cloud);
 });
 
-afterAll(async () => {
-  await closeAll(open);
-  if (process.env.DUMP_LOGS)
-    process.stdout.write(
-      testCloud.logs
-        .filter((l) => /WARN|ERROR/.test(l))
-        .slice(0, 40)
-        .join('\n'),
-    );
-  tables?.db.destroy();
-  await cloud?.close();
-});
+afterAll(() => closeFaultCloud(testCloud, open, tables));
 
 afterEach(async () => {
   await closeAll(open.splice(0));
@@ -92,15 +81,15 @@ async function sendsUnderDynamoFault(name: string, inject: (share: number) => vo
   };
 }
 
-test('with DynamoDB throttling a share of calls, no message is half-written and nothing is lost', async () => {
-  const run = await sendsUnderDynamoFault('dyn', (share) => cloud.setFaultDynamoThrottle(share), 0.3);
-  const { outcomes, report, audit } = run;
-  recordFigures('DynamoDB throttling (30% of requests)', {
-    members: run.members.length,
+type DynamoFaultRun = Awaited<ReturnType<typeof sendsUnderDynamoFault>>;
+
+/** What a run records beside its fault's own count: the sends, what members saw and the seqs the attempts took. */
+function runFigures({ members, outcomes, requests, errorFrames, report, audit }: DynamoFaultRun) {
+  return {
+    members: members.length,
     sends: outcomes.length,
-    dynamoRequests: run.requests,
-    throttled: run.throttled,
-    errorFrames: run.errorFrames,
+    dynamoRequests: requests,
+    errorFrames,
     messages: report.messages,
     deliveries: report.deliveries,
     lost: report.lost,
@@ -109,43 +98,36 @@ test('with DynamoDB throttling a share of calls, no message is half-written and 
     failedExecutions: cloud.executions().failed,
     seqsConsumed: audit.seq,
     seqsWithoutMessage: audit.missing.length + audit.gaps.length,
-  });
-  expect(run.throttled).toBeGreaterThan(0);
-  // Every acked message is stored once. A seq taken by an attempt that was throttled before its put stays a gap
-  // (history and clients skip it), never a seq anyone was acked.
+  };
+}
+
+/**
+ * Whatever was refused and retried: thirty messages under thirty seqs, each stored once; a seq an attempt took and
+ * could not store is a gap (history and clients skip it), never a seq anyone was acked.
+ */
+function expectThirtyStoredOnce({ outcomes, report, audit }: DynamoFaultRun): void {
   const acked = new Set(outcomes.map((o) => o.ack.seq));
   expect(acked.size).toBe(30);
   expect([...audit.missing, ...audit.gaps].filter((seq) => acked.has(seq))).toEqual([]);
   expect(audit.stored).toBe(30);
-  expect(report.ackedButNotStored).toBe(0);
   expect(report.problems).toEqual([]);
+}
+
+test('with DynamoDB throttling a share of calls, no message is half-written and nothing is lost', async () => {
+  const run = await sendsUnderDynamoFault('dyn', (share) => cloud.setFaultDynamoThrottle(share), 0.3);
+  recordFigures('DynamoDB throttling (30% of requests)', { ...runFigures(run), throttled: run.throttled });
+  expect(run.throttled).toBeGreaterThan(0);
+  expectThirtyStoredOnce(run);
+  expect(run.report.ackedButNotStored).toBe(0);
 }, 240_000);
 
 test('with a share of writes meeting another transaction (TransactionConflict), every send is stored once and delivered once', async () => {
   const run = await sendsUnderDynamoFault('conflict', (share) => cloud.setFaultDynamoConflict(share), 0.4);
-  const { outcomes, report, audit } = run;
   recordFigures('DynamoDB transaction conflicts (40% of writes)', {
-    members: run.members.length,
-    sends: outcomes.length,
-    dynamoRequests: run.requests,
+    ...runFigures(run),
     conflicts: run.conflicts,
-    errorFrames: run.errorFrames,
-    messages: report.messages,
-    deliveries: report.deliveries,
-    lost: report.lost,
-    duplicated: report.duplicated,
-    filledByHistory: report.filledByHistory,
-    failedExecutions: cloud.executions().failed,
-    seqsConsumed: audit.seq,
-    seqsWithoutMessage: audit.missing.length + audit.gaps.length,
   });
   expect(run.conflicts).toBeGreaterThan(0);
-  // Whatever was refused and retried: thirty messages under thirty seqs, each delivered once; the seqs attempts took
-  // and could not store are gaps, none of them acked.
-  const acked = new Set(outcomes.map((o) => o.ack.seq));
-  expect(acked.size).toBe(30);
-  expect([...audit.missing, ...audit.gaps].filter((seq) => acked.has(seq))).toEqual([]);
-  expect(audit.stored).toBe(30);
-  expect(report.problems).toEqual([]);
-  expect(report.deliveries).toBe(6 * 30);
+  expectThirtyStoredOnce(run);
+  expect(run.report.deliveries).toBe(6 * 30);
 }, 240_000);

@@ -11,6 +11,7 @@ import {
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 import {
   closeAll,
+  closeFaultCloud,
   connectMany,
   eventually,
   JOIN_PATIENCE_MS,
@@ -42,18 +43,7 @@ beforeAll(async () => {
   tables = cloudTables(cloud);
 });
 
-afterAll(async () => {
-  await closeAll(open);
-  if (process.env.DUMP_LOGS)
-    process.stdout.write(
-      testCloud.logs
-        .filter((l) => /WARN|ERROR/.test(l))
-        .slice(0, 40)
-        .join('\n'),
-    );
-  tables?.db.destroy();
-  await cloud?.close();
-});
+afterAll(() => closeFaultCloud(testCloud, open, tables));
 
 afterEach(async () => {
   cloud.gateway.setFaults({ faultSkipDisconnect: 0, faultThrottle: 0 });

@@ -4,7 +4,7 @@ import type { ChatClient } from '../helpers/chatClient';
 import { cloudTables, DeliveryChecker, indexedConnectionIds } from '../helpers/deliveryChecker';
 import { startTestCloud, type TestCloud } from '../helpers/localCloud';
 import {
-  closeAll,
+  closeFaultCloud,
   connectMany,
   eventually,
   recordFigures,
@@ -36,17 +36,7 @@ beforeAll(async () => {
   testCloud = await startTestCloud();
 });
 
-afterAll(async () => {
-  await closeAll(open);
-  if (process.env.DUMP_LOGS)
-    process.stdout.write(
-      `${testCloud.logs
-        .filter((l) => /ERROR|WARN/.test(l))
-        .slice(0, 5)
-        .join('\n')}\n`,
-    );
-  await testCloud?.cloud.close();
-});
+afterAll(() => closeFaultCloud(testCloud, open));
 
 const progress = (line: string) =>
   process.stdout.write(`[load] ${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -66,7 +56,7 @@ test(`${MEMBERS} members in ${ROOMS} rooms, ${RATE} messages/s for ${SECONDS} s 
   for (let r = 0; r < ROOMS; r++) {
     const members = clients.slice(r * perRoom, (r + 1) * perRoom);
     const [owner, ...others] = members as [ChatClient, ...ChatClient[]];
-    const created = await owner.expectReply({ action: 'createroom' }, 20_000);
+    const created = await owner.expectReply({ action: 'createroom' }, 60_000);
     const roomId = String(created.roomId);
     checker.member(owner, created);
     // Fixture: the other members are put in the room directly (what joinroom stores, without 49 presence

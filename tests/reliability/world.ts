@@ -2,7 +2,8 @@ import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatClient, type Frame, isGatewayError, isPresence } from '../helpers/chatClient';
-import type { DeliveryChecker } from '../helpers/deliveryChecker';
+import type { CloudTables, DeliveryChecker } from '../helpers/deliveryChecker';
+import type { TestCloud } from '../helpers/localCloud';
 
 /** Shared moves of the reliability tests: crowds of members, rooms, and a sender that retries like a real client. */
 
@@ -149,6 +150,27 @@ export async function closeAll(clients: ChatClient[]): Promise<void> {
       return Promise.race([c.close(), grace]).then(() => c.terminate());
     }),
   );
+}
+
+/**
+ * A fault file's end: its clients closed, with DUMP_LOGS the cloud's first warnings and errors printed (what to read
+ * when a fault test fails), its admin DynamoDB client destroyed and the cloud closed.
+ */
+export async function closeFaultCloud(
+  testCloud: TestCloud | undefined,
+  open: ChatClient[],
+  tables?: CloudTables,
+): Promise<void> {
+  await closeAll(open);
+  if (process.env.DUMP_LOGS && testCloud)
+    process.stdout.write(
+      `${testCloud.logs
+        .filter((l) => /WARN|ERROR/.test(l))
+        .slice(0, 40)
+        .join('\n')}\n`,
+    );
+  tables?.db.destroy();
+  await testCloud?.cloud.close();
 }
 
 /** Polls until `check` is true or the time is up; answers whether it became true. */
