@@ -19,9 +19,8 @@ const stage = roomCloud(
     // The fan-out's backoffs before a throttled post is tried again (1 to 8 s on AWS) last 10 ms per second: what
     // these tests count is what arrives, and a throttled member is tried until its retry budget (wall-clock) runs
     // out either way. The Retry pauses keep real time: the Lambda throttles they wait out end in real time.
-    // The departure's pause (WaitForReturn) too: no member here comes back, and the next test's settle() waits for
-    // the departures of the last one's members.
-    stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitToRepost', 'WaitForReturn'] },
+    // The departure's pause keeps AWS's pace here (this clock names only the reposts' waits).
+    stepFunctionsTestClock: { msPerSecond: 10, states: ['WaitToRepost'] },
   },
   { patienceMs: PATIENCE_MS, reset: (cloud) => cloud.gateway.setFaults({ faultThrottle: 0 }) },
 );
